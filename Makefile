@@ -1,0 +1,51 @@
+# One dev loop: make install | test | lint | serve | bench | loadtest
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_VERBOSITY := error
+
+.PHONY: install test lint format serve index bench loadtest eval clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --upgrade pip >/dev/null
+	# torch first and pinned: the CPU build comes from the machine's find-links, never CUDA wheels
+	$(BIN)/pip install torch==2.13.0
+	$(BIN)/pip install -e '.[dev]'
+	touch $(STAMP)
+
+index: install
+	$(BIN)/qa index
+
+serve: install
+	$(BIN)/qa serve --rebuild
+
+test: install
+	$(BIN)/pytest -q
+
+lint: install
+	$(BIN)/ruff check qa_service tests benchmarks
+	$(BIN)/ruff format --check qa_service tests benchmarks
+
+format: install
+	$(BIN)/ruff format qa_service tests benchmarks
+	$(BIN)/ruff check --fix qa_service tests benchmarks
+
+eval: install
+	$(BIN)/qa index
+	$(BIN)/qa eval
+
+bench: install
+	$(BIN)/qa index
+	$(BIN)/qa bench
+
+loadtest: install
+	$(BIN)/qa index
+	$(BIN)/python -m benchmarks.loadtest --users 16 --seconds 60
+
+clean:
+	rm -rf $(VENV) index/current index/builds .pytest_cache

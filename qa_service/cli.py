@@ -1,0 +1,157 @@
+"""The `qa` command: each subcommand parses its flags and calls one library function."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from .errors import QAError
+from .settings import Settings, load_settings
+
+
+class QAGroup(click.Group):
+    """Turns any QAError into a one-line message and exit status 1, never a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except QAError as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(1)
+
+
+def _settings(ctx: click.Context, **overrides: object) -> Settings:
+    return load_settings(**ctx.obj, **overrides)
+
+
+@click.group(cls=QAGroup)
+@click.option("--model", default=None, help="Embedding model: local folder or bundled name (env QA_MODEL).")
+@click.option("--index-dir", type=click.Path(path_type=Path), default=None, help="Index folder (env QA_INDEX_DIR).")
+@click.option("-v", "--verbose", is_flag=True, help="Log progress to stderr.")
+@click.pass_context
+def main(ctx: click.Context, model: str | None, index_dir: Path | None, verbose: bool) -> None:
+    """Question answering over a folder of news sources, with citations."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    ctx.obj = {"model": model, "index_dir": index_dir}
+
+
+@main.command()
+@click.option("--source", type=click.Path(path_type=Path), default=None, help="Folder of .txt/.md/.html files.")
+@click.option("--force", is_flag=True, help="Rebuild even when the index is current.")
+@click.pass_context
+def index(ctx: click.Context, source: Path | None, force: bool) -> None:
+    """Build the index from the source folder (only when missing or stale, unless --force)."""
+    from .corpus import load_documents
+    from .embedding import Embedder
+    from .index_store import build_index, index_status
+
+    settings = _settings(ctx, source_dir=source)
+    reason = "forced" if force else index_status(settings)
+    if reason is None:
+        click.echo(f"index in {settings.index_dir} is current; nothing to do (use --force to rebuild)")
+        return
+    for warning in load_documents(settings)[1]:
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(f"building index ({reason})", err=True)
+    build = build_index(settings, Embedder(settings.model, settings.embed_batch_size), progress=True)
+    from .index_store import read_manifest
+
+    manifest = read_manifest(build)
+    click.echo(f"indexed {manifest.documents} documents, {manifest.passages} passages -> {build}")
+
+
+@main.command()
+@click.option("--source", type=click.Path(path_type=Path), default=None, help="Folder the index was built from.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
+@click.pass_context
+def documents(ctx: click.Context, source: Path | None, as_json: bool) -> None:
+    """List the indexed documents with their metadata and passage counts."""
+    from .serialize import document_row
+    from .service import QAService
+
+    service = QAService(_settings(ctx, source_dir=source))
+    rows = [document_row(doc, count) for doc, count in service.documents()]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for row in rows:
+        who = row["publisher"] or "?"
+        by = f" by {row['author']}" if row["author"] else ""
+        click.echo(f"{row['doc_id']}  {row['date'] or 'no date'}  {who}{by}  ({row['passages']} passages)")
+        click.echo(f"    {row['title']}")
+        if row["url"]:
+            click.echo(f"    {row['url']}")
+        for warning in row["warnings"]:
+            click.echo(f"    warning: {warning}")
+
+
+@main.command()
+@click.argument("question")
+@click.option("--k", type=click.IntRange(1, 20), default=5, show_default=True, help="Passages to return.")
+@click.option("--mode", type=click.Choice(["hybrid", "dense", "bm25"]), default="hybrid", show_default=True)
+@click.option("--since", default=None, help="Only sources dated on or after YYYY-MM-DD.")
+@click.option("--until", default=None, help="Only sources dated on or before YYYY-MM-DD.")
+@click.option("--publisher", "publishers", multiple=True, help="Only this publisher (repeatable).")
+@click.option("--doc-id", "doc_ids", multiple=True, help="Only this document (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON answer contract.")
+@click.option("--source", type=click.Path(path_type=Path), default=None, help="Folder the index was built from.")
+@click.pass_context
+def ask(ctx, question, k, mode, since, until, publishers, doc_ids, as_json, source) -> None:
+    """Answer QUESTION from the sources, with citations."""
+    from .requests import AskRequest
+    from .serialize import answer_dict
+    from .service import QAService
+
+    request = AskRequest.parse(
+        {"question": question, "k": k, "mode": mode, "since": since, "until": until,
+         "publishers": list(publishers) or None, "doc_ids": list(doc_ids) or None}
+    )
+    service = QAService(_settings(ctx, source_dir=source))
+    result = service.ask(request.question, request.options())
+    if as_json:
+        click.echo(json.dumps(answer_dict(result), ensure_ascii=False, indent=2))
+        return
+    click.echo(format_answer(result))
+
+
+@main.command(name="eval")
+@click.option("--set", "set_path", type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              default=Path("tests/eval/qa_pairs.jsonl"), show_default=True, help="QA pairs (JSON lines).")
+@click.option("--k", type=click.IntRange(1, 20), default=5, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
+@click.option("--source", type=click.Path(path_type=Path), default=None, help="Folder the index was built from.")
+@click.pass_context
+def evaluate(ctx, set_path: Path, k: int, as_json: bool, source: Path | None) -> None:
+    """Score retrieval, answers, citations and abstention on fixed question/answer pairs."""
+    from .evaluation import Evaluation, format_report
+    from .service import QAService
+
+    service = QAService(_settings(ctx, source_dir=source, cache_size=0))
+    report = Evaluation.from_files(service, set_path, k).run()
+    click.echo(json.dumps(report, indent=2) if as_json else format_report(report))
+
+
+def format_answer(result) -> str:
+    lines = []
+    if result.abstained:
+        lines.append("The sources don't answer this.")
+        if result.passages:
+            lines.append("\nNearest passages:")
+    else:
+        lines.append(result.answer)
+        lines.append("")
+    for p in result.passages:
+        c = p.citation
+        lines.append(f"[{p.rank}] {c.publisher or 'unknown publisher'}, \"{c.title}\", {c.date or 'undated'}"
+                     f"  (score {p.score:.2f})")
+        for other in p.also_reported_by:
+            lines.append(f"     also: {other.publisher or other.doc_id}, {other.date or 'undated'}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,53 @@
+"""Follow-up questions resolved against earlier turns, so "what did he say later?" can be searched."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .terms import terms
+
+PRONOUN = re.compile(r"\b(he|him|his|she|her|hers|they|them|their|it|its|that|this|those|these|there|then)\b", re.I)
+PERSON_PRONOUN = re.compile(r"\b(he|him|his|she|her)\b", re.I)
+ELLIPSIS = re.compile(r"^\s*(and|but|also|what about|how about|and what about|what of)\b", re.I)
+# Two or more capitalised words in a row: a person's or an organisation's name.
+NAME = re.compile(r"\b([A-Z][a-z]+(?:\s+[A-Z][a-z]+)+)\b")
+CAPITALISED = re.compile(r"\b[A-Z][A-Za-z]+\b")
+SENTENCE_START_WORDS = {"The", "A", "An", "In", "On", "What", "Who", "When", "Where", "Why", "How", "Did", "Does",
+                        "Is", "Was", "Were", "And", "But", "It", "He", "She", "They", "This", "That", "Whether"}
+
+
+@dataclass(frozen=True)
+class Turn:
+    role: str  # "user" or "assistant"
+    content: str
+
+
+def is_follow_up(question: str) -> bool:
+    """A question that leans on earlier turns: a pronoun, an elliptical opener, or too few terms."""
+    return bool(PRONOUN.search(question) or ELLIPSIS.search(question) or len(terms(question)) <= 1)
+
+
+def _names(text: str) -> list[str]:
+    found = [m for m in NAME.findall(text) if m.split()[0] not in SENTENCE_START_WORDS]
+    return list(dict.fromkeys(found))
+
+
+def resolve(question: str, history: list[Turn]) -> str:
+    """The question, made self-contained with the entities and terms of the conversation so far.
+
+    A self-contained question is returned unchanged. A follow-up keeps its own words first and
+    gains the earlier user question plus the names mentioned in the last answer.
+    """
+    if not history or not is_follow_up(question):
+        return question
+    last_user = next((t.content for t in reversed(history) if t.role == "user"), "")
+    last_answer = next((t.content for t in reversed(history) if t.role == "assistant"), "")
+    resolved = question
+    people = _names(last_answer) + _names(last_user)
+    if people and PERSON_PRONOUN.search(question):
+        resolved = PERSON_PRONOUN.sub(lambda m: people[0] + ("'s" if m.group(1).lower() == "his" else ""),
+                                      resolved, count=1)
+    context = [last_user] + [n for n in _names(last_answer) if n not in last_user and n not in resolved][:3]
+    context_text = " ".join(c for c in context if c)
+    return f"{resolved} ({context_text})" if context_text else resolved

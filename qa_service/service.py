@@ -1,0 +1,129 @@
+"""The long-lived QA service: model and index loaded once, answers cached, index swapped atomically."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import Counter, OrderedDict
+from dataclasses import replace
+
+from .answering import answer as compose_answer
+from .domain import Answer, AskOptions, Document
+from .embedding import Embedder
+from .conversation import Turn, resolve
+from .errors import InvalidRequestError, NotFoundError
+from .index_store import LoadedIndex, build_index, index_status, load_index
+from .retrieval import Retriever
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def normalise_question(question: str) -> str:
+    return " ".join(question.split()).casefold()
+
+
+class AnswerCache:
+    """A small thread-safe LRU of answers, cleared whenever the index changes."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple, Answer] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> Answer | None:
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+            return found
+
+    def put(self, key: tuple, value: Answer) -> None:
+        if self.size <= 0:
+            return
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+class QAService:
+    """Answers questions over one loaded index; safe to share between threads."""
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None, index: LoadedIndex | None = None) -> None:
+        self.settings = settings
+        self.embedder = embedder or Embedder(settings.model, settings.embed_batch_size)
+        self._index = index
+        self._reindex_lock = threading.Lock()
+        self.cache = AnswerCache(settings.cache_size)
+
+    @classmethod
+    def open(cls, settings: Settings, rebuild: bool = False, embedder: Embedder | None = None) -> QAService:
+        """Load the index (building it first when ``rebuild`` and it is missing or stale) and warm the model."""
+        service = cls(settings, embedder)
+        if rebuild:
+            reason = index_status(settings)
+            if reason:
+                log.warning("building the index: %s", reason)
+                build_index(settings, service.embedder, progress=True)
+        service._index = load_index(settings)
+        service.embedder.encode(["warm-up"])  # the first real question pays no load cost
+        return service
+
+    @property
+    def index(self) -> LoadedIndex:
+        if self._index is None:
+            self._index = load_index(self.settings)
+        return self._index
+
+    def ask(self, question: str, options: AskOptions | None = None) -> Answer:
+        options = options or AskOptions(mode=self.settings.default_mode)
+        index = self.index  # one consistent snapshot for the whole request, even during a swap
+        key = (normalise_question(question), options.cache_key(), index.manifest.built_at, id(index))
+        cached = self.cache.get(key)
+        if cached is not None:
+            return replace(cached, question=question)
+        qvec = self.embedder.encode([question])[0]
+        result = self._answer(index, question, qvec, options)
+        self.cache.put(key, result)
+        return result
+
+    def _answer(self, index: LoadedIndex, question: str, qvec, options: AskOptions) -> Answer:
+        retriever = Retriever(index, self.settings.candidates, self.settings.fusion)
+        hits = retriever.retrieve(qvec, question, options)
+        return compose_answer(question, hits, index, qvec, options, self.settings.abstain_threshold)
+
+    def chat(self, turns: list[Turn], options: AskOptions | None = None) -> Answer:
+        """Answer the last user turn in the light of the earlier ones."""
+        last = max((i for i, t in enumerate(turns) if t.role == "user"), default=None)
+        if last is None:
+            raise InvalidRequestError("messages: need at least one message with role 'user'")
+        question = turns[last].content
+        resolved = resolve(question, turns[:last])
+        result = self.ask(resolved, options)
+        return replace(result, question=question, resolved_question=resolved)
+
+    def reindex(self) -> LoadedIndex:
+        """Build from the sources and swap the new index in; requests in flight finish on the old one."""
+        with self._reindex_lock:
+            build_index(self.settings, self.embedder)
+            fresh = load_index(self.settings)
+            self._index = fresh
+            self.cache.clear()
+            return fresh
+
+    def documents(self) -> list[tuple[Document, int]]:
+        index = self.index
+        counts = Counter(p.doc_id for p in index.passages)
+        return [(doc, counts[doc.doc_id]) for doc in index.documents.values()]
+
+    def document(self, doc_id: str) -> Document:
+        found = self.index.documents.get(doc_id)
+        if found is None:
+            raise NotFoundError(f"no document with id {doc_id!r}", hint="GET /api/documents lists them")
+        return found

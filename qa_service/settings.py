@@ -1,0 +1,79 @@
+"""The one place for settings: defaults, then QA_* environment variables, then CLI flags."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .errors import ConfigError
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+
+
+class Settings(BaseSettings):
+    """Every tunable of the service. Unknown or ill-typed values fail at start."""
+
+    model_config = SettingsConfigDict(env_prefix="QA_", frozen=True, extra="forbid")
+
+    source_dir: Path = Field(Path("seeds"), description="Folder of .txt, .md and .html sources.")
+    index_dir: Path = Field(Path("index"), description="Where built indexes live.")
+    model: str = Field(
+        DEFAULT_MODEL,
+        description="Embedding model: a local folder, or the name of the bundled model.",
+    )
+    catalog_name: str = Field("catalog.toml", description="Optional metadata catalog in the source folder.")
+    embed_batch_size: int = Field(32, ge=1, le=4096)
+    passage_min_words: int = Field(40, ge=5)
+    passage_max_words: int = Field(120, ge=20)
+    duplicate_threshold: float = Field(
+        0.6, ge=0, le=1, description="Word-shingle containment above which two passages are one story."
+    )
+    max_file_bytes: int = Field(5_000_000, ge=1, description="Larger source files are skipped.")
+    exact_index_limit: int = Field(
+        200_000, ge=1, description="Above this many passages an approximate FAISS index is built."
+    )
+    default_mode: Literal["hybrid", "dense", "bm25"] = "hybrid"
+    fusion: Literal["score", "rrf"] = Field("score", description="How hybrid mode fuses dense and BM25.")
+    candidates: int = Field(50, ge=1, description="Candidates taken from each retriever before fusion.")
+    abstain_threshold: float = Field(
+        0.42, ge=0, le=1, description="Below this top score the service says the sources do not answer."
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=0, le=65535)
+    threads: int = Field(8, ge=1, le=256, description="WSGI worker threads.")
+    max_question_chars: int = Field(2000, ge=1)
+    max_body_bytes: int = Field(64 * 1024, ge=1024)
+    max_json_depth: int = Field(20, ge=2)
+    rate_limit: str = Field("600/minute", description="Per-client API limit (flask-limiter syntax); empty = off.")
+    cors_origins: tuple[str, ...] = Field((), description="Origins allowed to call the API; empty = CORS off.")
+    admin_token: str | None = Field(None, description="Enables POST /api/admin/reindex; from the environment only.")
+    cache_size: int = Field(1024, ge=0, description="Answers kept for repeated questions; 0 = off.")
+    batch_wait_ms: float = Field(3.0, ge=0, le=100, description="How long a question waits to share an encode.")
+    max_batch: int = Field(32, ge=1, le=1024)
+
+    @field_validator("passage_max_words")
+    @classmethod
+    def _max_above_min(cls, value: int, info) -> int:
+        low = info.data.get("passage_min_words", 0)
+        if value <= low:
+            raise ValueError(f"must be greater than passage_min_words ({low})")
+        return value
+
+    @property
+    def catalog_path(self) -> Path:
+        return self.source_dir / self.catalog_name
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from defaults, the environment and ``overrides`` (None values are ignored)."""
+    given = {key: value for key, value in overrides.items() if value is not None}
+    try:
+        return Settings(**given)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(f"invalid settings: {problems}", hint="see `qa --help` or README 'Settings'") from exc
