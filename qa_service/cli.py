@@ -135,6 +135,30 @@ def evaluate(ctx, set_path: Path, k: int, as_json: bool, source: Path | None) ->
     click.echo(json.dumps(report, indent=2) if as_json else format_report(report))
 
 
+@main.command()
+@click.option("--host", default=None, help="Interface to bind (default 127.0.0.1; 0.0.0.0 is an explicit choice).")
+@click.option("--port", type=int, default=None, help="Port (default 8000).")
+@click.option("--source", type=click.Path(path_type=Path), default=None, help="Folder of sources.")
+@click.option("--rebuild", is_flag=True, help="Build the index first if it is missing or stale.")
+@click.pass_context
+def serve(ctx, host: str | None, port: int | None, source: Path | None, rebuild: bool) -> None:
+    """Serve the chat page and JSON API with a production WSGI server."""
+    from .web.server import serve as run_server
+
+    run_server(_settings(ctx, host=host, port=port, source_dir=source), rebuild=rebuild)
+
+
+@main.command()
+@click.option("--quick", is_flag=True, help="Tiny sizes and few repetitions (the smoke run in `make test`).")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("benchmarks/results"), show_default=True)
+@click.pass_context
+def bench(ctx, quick: bool, out: Path) -> None:
+    """Measure latency, throughput, build rate, start time and memory; print a table, write JSON."""
+    from .bench import run_bench
+
+    run_bench(_settings(ctx), quick=quick, out_dir=out)
+
+
 def format_answer(result) -> str:
     lines = []
     if result.abstained:
