@@ -17,7 +17,7 @@ MAX_HIGHLIGHTS = 2
 # A second sentence is highlighted when it scores this close to the passage's best one.
 HIGHLIGHT_RATIO = 0.9
 # An answer sentence from a lower passage must score this close to the best answer sentence.
-ANSWER_RATIO = 0.8
+ANSWER_RATIO = 0.65
 # Passages sharing this much of their wording count as the same text even across chunk borders.
 SAME_TEXT = 0.6
 # Two answer sentences this similar say the same thing: only the first is kept.
@@ -86,14 +86,13 @@ def highlights(scored: list[ScoredSentence]) -> list[ScoredSentence]:
 
 def compose(candidates: list[ScoredSentence], passages: list[AnswerPassage]) -> str:
     """At most three source sentences with [n] markers; dated and in date order when dates differ."""
-    chosen: list[ScoredSentence] = []
     top = max((c.score for c in candidates), default=0.0)
-    for cand in sorted(candidates, key=lambda c: (-c.score, c.passage_rank)):
-        if len(chosen) == MAX_ANSWER_SENTENCES or cand.score < ANSWER_RATIO * top:
+    chosen: list[ScoredSentence] = []
+    for cand in sorted(candidates, key=lambda c: c.passage_rank):  # one per passage, in rank order
+        if len(chosen) == MAX_ANSWER_SENTENCES:
             break
-        if any(float(cand.vector @ c.vector) >= SAME_SENTENCE for c in chosen):
-            continue
-        chosen.append(cand)
+        if cand.score >= ANSWER_RATIO * top and all(float(cand.vector @ o.vector) < SAME_SENTENCE for o in chosen):
+            chosen.append(cand)
     dates = {passages[c.passage_rank - 1].citation.date for c in chosen}
     dated = len(dates) > 1
     if dated:

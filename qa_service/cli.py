@@ -36,6 +36,7 @@ def _settings(ctx: click.Context, **overrides: object) -> Settings:
 def main(ctx: click.Context, model: str | None, index_dir: Path | None, verbose: bool) -> None:
     """Question answering over a folder of news sources, with citations."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
     ctx.obj = {"model": model, "index_dir": index_dir}
 
 

@@ -13,6 +13,8 @@ from .settings import DEFAULT_MODEL
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for a hub: the model is local
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
 
 def resolve_model(name: str) -> Path | str:

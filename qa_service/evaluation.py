@@ -122,6 +122,21 @@ class Evaluation:
             return self.service.chat([*pair.history, Turn("user", pair.question)], options)
         return self.service.ask(pair.question, options)
 
+    def _rrf_ranks(self, answerable: list[QAPair]) -> list[int | None]:
+        """Hybrid with reciprocal rank fusion instead of score fusion, for comparison."""
+        from .answering import answer
+        from .retrieval import Retriever
+
+        service, ranks = self.service, []
+        retriever = Retriever(service.index, service.settings.candidates, "rrf")
+        for pair in answerable:
+            qvec = service.embedder.encode([pair.question])[0]
+            options = AskOptions(k=self.k)
+            hits = retriever.retrieve(qvec, pair.question, options)
+            result = answer(pair.question, hits, service.index, qvec, options, service.settings.abstain_threshold)
+            ranks.append(first_correct([is_correct(x, pair) for x in result.passages]))
+        return ranks
+
     def run(self) -> dict:
         single = [p for p in self.pairs if not p.history]
         answerable = [p for p in single if p.answerable]
@@ -135,6 +150,7 @@ class Evaluation:
                 hybrid_answers = answers
             ranks = [first_correct([is_correct(x, p) for x in answers[p.id].passages]) for p in answerable]
             report["modes"][mode] = ranking_metrics(ranks)
+        report["modes"]["hybrid-rrf"] = ranking_metrics(self._rrf_ranks(answerable))
         report["hybrid"] = self._answer_metrics(hybrid_answers, answerable, unanswerable)
         turns = [p for p in self.pairs if p.history]
         if turns:
@@ -196,11 +212,12 @@ class Evaluation:
 
 
 def format_report(report: dict) -> str:
-    lines = [f"questions: {report['questions']}", "", f"{'metric':<10}" + "".join(f"{m:>10}" for m in
-             [*MODES, "naive"])]
+    columns = list(report["modes"])
+    lines = [f"questions: {report['questions']}", "", f"{'metric':<10}" + "".join(f"{m:>12}" for m in
+             [*columns, "naive"])]
     for metric in ("hit@1", "hit@3", "hit@5", "mrr@5"):
-        row = [report["modes"][m][metric] for m in MODES] + [report["baseline"][metric]]
-        lines.append(f"{metric:<10}" + "".join(f"{v:>10.3f}" for v in row))
+        row = [report["modes"][m][metric] for m in columns] + [report["baseline"][metric]]
+        lines.append(f"{metric:<10}" + "".join(f"{v:>12.3f}" for v in row))
     lines.append("")
     for name, value in report["hybrid"].items():
         lines.append(f"{name:<28} {value:.3f}" if isinstance(value, float) else f"{name:<28} {value}")

@@ -5,34 +5,44 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
+from .conversation import Turn
 from .domain import AskOptions
 from .errors import InvalidRequestError
 
 MAX_QUESTION_CHARS = 2000
+MAX_MESSAGES = 50
+MAX_MESSAGE_CHARS = 4000
 
 
-class AskRequest(BaseModel):
-    """A question and the options that shape its answer."""
+def _visible(value: str) -> str:
+    """Control characters dropped and runs of whitespace made one space; empty text is refused."""
+    cleaned = "".join(ch for ch in value if ch.isprintable() or ch in "\n\t")
+    if not cleaned.strip():
+        raise ValueError("must contain visible characters")
+    return " ".join(cleaned.split())
+
+
+class SearchOptions(BaseModel):
+    """The options shared by a single question and a conversation."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    question: str = Field(..., min_length=1, max_length=MAX_QUESTION_CHARS, description="The question, 1 to 2,000 characters.")
     k: int = Field(5, ge=1, le=20, description="How many passages to return.")
     mode: Literal["hybrid", "dense", "bm25"] = Field("hybrid", description="Retrieval mode.")
     since: dt.date | None = Field(None, description="Only sources dated on or after this day (YYYY-MM-DD).")
     until: dt.date | None = Field(None, description="Only sources dated on or before this day (YYYY-MM-DD).")
     publishers: list[str] | None = Field(None, max_length=50, description="Only these publishers (case-insensitive).")
     doc_ids: list[str] | None = Field(None, max_length=200, description="Only these documents.")
-
-    @field_validator("question")
-    @classmethod
-    def _printable(cls, value: str) -> str:
-        cleaned = "".join(ch for ch in value if ch.isprintable() or ch in "\n\t")
-        if not cleaned.strip():
-            raise ValueError("must contain visible characters")
-        return " ".join(cleaned.split())
 
     @field_validator("since", "until", mode="before")
     @classmethod
@@ -42,22 +52,29 @@ class AskRequest(BaseModel):
         return value
 
     @model_validator(mode="after")
-    def _ordered(self) -> AskRequest:
+    def _ordered(self) -> SearchOptions:
         if self.since and self.until and self.since > self.until:
             raise ValueError("since must not be after until")
         return self
 
     @classmethod
-    def parse(cls, data: object) -> AskRequest:
+    def parse(cls, data: object, max_question_chars: int | None = None):
+        """Validate ``data``; any problem becomes one InvalidRequestError naming every bad field.
+
+        ``max_question_chars`` (from Settings) tightens the question limit for this call.
+        """
+        context = {"max_question_chars": max_question_chars} if max_question_chars else None
         try:
-            return cls.model_validate(data)
+            return cls.model_validate(data, context=context)
         except ValidationError as exc:
             raise InvalidRequestError(describe(exc)) from exc
 
-    def options(self) -> AskOptions:
+    def options(self, default_mode: str | None = None) -> AskOptions:
+        """The domain options; ``default_mode`` (from Settings) applies when the caller sent no mode."""
+        mode = default_mode if default_mode and "mode" not in self.model_fields_set else self.mode
         return AskOptions(
             k=self.k,
-            mode=self.mode,
+            mode=mode,
             since=self.since.isoformat() if self.since else None,
             until=self.until.isoformat() if self.until else None,
             publishers=tuple(self.publishers or ()),
@@ -65,10 +82,81 @@ class AskRequest(BaseModel):
         )
 
 
+class AskRequest(SearchOptions):
+    """A question and the options that shape its answer."""
+
+    question: str = Field(
+        ..., min_length=1, max_length=MAX_QUESTION_CHARS, description="The question, 1 to 2,000 characters."
+    )
+
+    @field_validator("question")
+    @classmethod
+    def _printable(cls, value: str, info: ValidationInfo) -> str:
+        value = _visible(value)
+        limit = (info.context or {}).get("max_question_chars")
+        if limit and len(value) > limit:
+            raise ValueError(f"must be at most {limit} characters (it has {len(value)})")
+        return value
+
+
+class Message(BaseModel):
+    """One turn of a conversation."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    role: Literal["user", "assistant"] = Field(..., description="Who said it.")
+    content: str = Field(
+        ...,
+        min_length=1,
+        max_length=MAX_MESSAGE_CHARS,
+        description=f"What was said, 1 to {MAX_MESSAGE_CHARS:,} characters after trimming.",
+    )
+
+    @field_validator("content")
+    @classmethod
+    def _printable(cls, value: str) -> str:
+        return _visible(value)
+
+
+class ChatRequest(SearchOptions):
+    """A conversation whose last message, a user's question, is to be answered in the light of the others."""
+
+    messages: list[Message] = Field(
+        ...,
+        min_length=1,
+        max_length=MAX_MESSAGES,
+        description=f"The conversation so far, oldest first, 1 to {MAX_MESSAGES} messages; the last has role 'user'.",
+    )
+
+    @field_validator("messages")
+    @classmethod
+    def _ends_with_question(cls, value: list[Message], info: ValidationInfo) -> list[Message]:
+        if value and value[-1].role != "user":
+            raise ValueError("the last message must have role 'user' (the question to answer)")
+        limit = (info.context or {}).get("max_question_chars")
+        if value and limit and len(value[-1].content) > limit:
+            raise ValueError(f"the last message (the question) must be at most {limit} characters")
+        return value
+
+    def turns(self) -> list[Turn]:
+        return [Turn(m.role, m.content) for m in self.messages]
+
+
+# Pydantic's wording for the common mistakes, made into something a caller can act on.
+FRIENDLY = {
+    "missing": "is required",
+    "extra_forbidden": "is not a recognised field",
+    "json_invalid": "is not valid JSON",
+}
+
+
 def describe(exc: ValidationError) -> str:
     """One readable sentence per problem: `field: what is wrong`."""
     parts = []
     for err in exc.errors():
         where = ".".join(str(p) for p in err["loc"]) or "body"
-        parts.append(f"{where}: {err['msg']}")
+        message = FRIENDLY.get(err["type"]) or err["msg"].removeprefix("Value error, ")
+        if err["type"] in ("model_type", "dict_type") and not err["loc"]:
+            message = "must be a JSON object"
+        parts.append(f"{where}: {message}")
     return "; ".join(parts)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .domain import AskOptions, Hit
+from .evidence import evidence_factor, parse_question, unknown_terms
 from .index_store import LoadedIndex
 from .terms import coverage, terms
 
@@ -12,12 +13,14 @@ MODES = ("hybrid", "dense", "bm25")
 FUSIONS = ("score", "rrf")
 RRF_K = 60
 # Weights of the relevance estimate: whole-passage meaning, best single sentence, word coverage.
-W_DENSE, W_SENTENCE, W_COVERAGE = 0.35, 0.35, 0.30
+# Chosen by `qa eval` over a small grid (see docs/quality.md); the best single sentence and the
+# question's words found in the passage carry more than the passage's overall meaning.
+W_DENSE, W_SENTENCE, W_COVERAGE = 0.2, 0.4, 0.4
 
 
-def relevance(dense: float, sentence: float, cover: float) -> float:
+def relevance(dense: float, sentence: float, cover: float, evidence: float = 1.0) -> float:
     """A 0..1 estimate that a passage answers the question, comparable across questions."""
-    return float(np.clip(W_DENSE * dense + W_SENTENCE * sentence + W_COVERAGE * cover, 0.0, 1.0))
+    return float(np.clip((W_DENSE * dense + W_SENTENCE * sentence + W_COVERAGE * cover) * evidence, 0.0, 1.0))
 
 
 def allowed_ids(index: LoadedIndex, options: AskOptions) -> np.ndarray | None:
@@ -75,6 +78,8 @@ class Retriever:
             return []
         n = min(max(self.candidates, options.k * 4), len(self.index.passages))
         qterms = terms(question)
+        constraints = parse_question(question)
+        unknown = unknown_terms(constraints, self.index.idf)
         dense = self._dense(qvec, n, allowed) if options.mode != "bm25" else {}
         bm25 = self._bm25(qterms, n, allowed) if options.mode != "dense" else {}
         ids = list(dict.fromkeys([*dense, *bm25]))
@@ -87,7 +92,7 @@ class Retriever:
             rows = slice(passage.first_sentence, passage.first_sentence + len(passage.sentences))
             sentence = float(np.max(self.index.sentence_vectors[rows] @ qvec)) if passage.sentences else 0.0
             cover = coverage(qterms, self.index.passage_terms(pid), self.index.idf, self.index.default_idf)
-            rel = relevance(float(dense_score), sentence, cover)
+            rel = relevance(float(dense_score), sentence, cover, evidence_factor(constraints, passage.text, unknown))
             hits.append(Hit(passage, 0.0, rel, float(dense_score), sentence, bm25.get(pid, 0.0), cover))
         return self._rank(hits, options.mode)
 

@@ -8,9 +8,10 @@ from collections import Counter, OrderedDict
 from dataclasses import replace
 
 from .answering import answer as compose_answer
+from .batching import BatcherClosedError, MicroBatcher
+from .conversation import Turn, resolve
 from .domain import Answer, AskOptions, Document
 from .embedding import Embedder
-from .conversation import Turn, resolve
 from .errors import InvalidRequestError, NotFoundError
 from .index_store import LoadedIndex, build_index, index_status, load_index
 from .retrieval import Retriever
@@ -61,6 +62,10 @@ class QAService:
         self._index = index
         self._reindex_lock = threading.Lock()
         self.cache = AnswerCache(settings.cache_size)
+        # Concurrent questions share one encode call (the worker thread starts on the first question).
+        self._batcher = MicroBatcher(
+            lambda texts: self.embedder.encode(texts), settings.max_batch, settings.batch_wait_ms
+        )
 
     @classmethod
     def open(cls, settings: Settings, rebuild: bool = False, embedder: Embedder | None = None) -> QAService:
@@ -88,10 +93,23 @@ class QAService:
         cached = self.cache.get(key)
         if cached is not None:
             return replace(cached, question=question)
-        qvec = self.embedder.encode([question])[0]
+        qvec = self._encode_question(question)
         result = self._answer(index, question, qvec, options)
         self.cache.put(key, result)
         return result
+
+    def _encode_question(self, question: str):
+        """The question's unit vector, encoded together with questions asked at the same time."""
+        if self.settings.max_batch > 1:
+            try:
+                return self._batcher.encode(question)
+            except BatcherClosedError:
+                pass  # after close(): encode alone, as without batching
+        return self.embedder.encode([question])[0]
+
+    def close(self) -> None:
+        """Stop the encode worker thread (questions asked afterwards are encoded one by one)."""
+        self._batcher.close()
 
     def _answer(self, index: LoadedIndex, question: str, qvec, options: AskOptions) -> Answer:
         retriever = Retriever(index, self.settings.candidates, self.settings.fusion)

@@ -39,7 +39,7 @@ class Settings(BaseSettings):
     fusion: Literal["score", "rrf"] = Field("score", description="How hybrid mode fuses dense and BM25.")
     candidates: int = Field(50, ge=1, description="Candidates taken from each retriever before fusion.")
     abstain_threshold: float = Field(
-        0.42, ge=0, le=1, description="Below this top score the service says the sources do not answer."
+        0.418, ge=0, le=1, description="Below this top score the service says the sources do not answer."
     )
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)

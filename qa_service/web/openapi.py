@@ -1,0 +1,137 @@
+"""The OpenAPI 3.1 document: paths listed here, every schema generated from the pydantic models."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from pydantic import BaseModel
+
+from .. import __version__
+from ..requests import AskRequest, ChatRequest
+from .schemas import Answer, ChatAnswer, DocumentDetail, DocumentSummary, Health, Problem
+
+REF = "#/components/schemas/{model}"
+MODELS: tuple[type[BaseModel], ...] = (
+    AskRequest,
+    ChatRequest,
+    Answer,
+    ChatAnswer,
+    DocumentSummary,
+    DocumentDetail,
+    Health,
+    Problem,
+)
+# Which errors each kind of endpoint can answer with.
+BODY_ERRORS = {
+    "400": "Invalid JSON, not an object, not UTF-8, or nested too deep.",
+    "413": "The body is over the size limit.",
+    "415": "The body is not sent as application/json.",
+    "422": "The request is well-formed JSON but a field is missing or invalid; `detail` names each.",
+}
+INDEX_ERRORS = {"503": "The index is missing, corrupt or out of date."}
+
+
+def component_schemas() -> dict[str, dict]:
+    """Each model's JSON Schema, its nested models hoisted into components."""
+    schemas: dict[str, dict] = {}
+    for model in MODELS:
+        schema = model.model_json_schema(ref_template=REF)
+        schemas.update(schema.pop("$defs", {}))
+        schemas[model.__name__] = schema
+    return schemas
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": REF.format(model=name)}
+
+
+def _responses(ok: str, schema: dict, errors: dict[str, str]) -> dict:
+    out = {"200": {"description": ok, "content": {"application/json": {"schema": schema}}}}
+    for status, why in errors.items():
+        out[status] = {"description": why, "content": {"application/problem+json": {"schema": _ref("Problem")}}}
+    return out
+
+
+def _post(summary: str, description: str, request: str, response: str) -> dict:
+    return {
+        "post": {
+            "summary": summary,
+            "description": description,
+            "operationId": request.removesuffix("Request").lower(),
+            "requestBody": {"required": True, "content": {"application/json": {"schema": _ref(request)}}},
+            "responses": _responses("The answer.", _ref(response), {**BODY_ERRORS, **INDEX_ERRORS}),
+        }
+    }
+
+
+def paths() -> dict:
+    return {
+        "/api/ask": _post(
+            "Answer one question",
+            "Retrieves passages, highlights the answering sentences and composes an answer from them, "
+            "or abstains when the sources do not answer.",
+            "AskRequest",
+            "Answer",
+        ),
+        "/api/chat": _post(
+            "Answer the last message of a conversation",
+            "Resolves a follow-up question (\"what did he say later?\") against the earlier messages, "
+            "then answers it like /api/ask; `resolved_question` says what was searched.",
+            "ChatRequest",
+            "ChatAnswer",
+        ),
+        "/api/documents": {
+            "get": {
+                "summary": "List the indexed documents",
+                "operationId": "documents",
+                "responses": _responses(
+                    "One row per document.", {"type": "array", "items": _ref("DocumentSummary")}, INDEX_ERRORS
+                ),
+            }
+        },
+        "/api/documents/{doc_id}": {
+            "get": {
+                "summary": "One document with its clean text",
+                "description": "Citation spans [start, end) index into `text`.",
+                "operationId": "document",
+                "parameters": [
+                    {"name": "doc_id", "in": "path", "required": True, "schema": {"type": "string"}},
+                ],
+                "responses": _responses(
+                    "The document.",
+                    _ref("DocumentDetail"),
+                    {"404": "No document has this id.", **INDEX_ERRORS},
+                ),
+            }
+        },
+        "/api/health": {
+            "get": {
+                "summary": "Readiness and the loaded index's manifest",
+                "operationId": "health",
+                "responses": _responses("The service is ready.", _ref("Health"), INDEX_ERRORS),
+            }
+        },
+        "/api/openapi.json": {
+            "get": {
+                "summary": "This document",
+                "operationId": "openapi",
+                "responses": {"200": {"description": "OpenAPI 3.1", "content": {"application/json": {}}}},
+            }
+        },
+    }
+
+
+@cache
+def spec() -> dict:
+    """The whole OpenAPI document (built once; the models do not change while running)."""
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "qa-service",
+            "version": __version__,
+            "description": "Extractive question answering over a folder of news pages, with citations. "
+            "Every error is application/problem+json.",
+        },
+        "paths": paths(),
+        "components": {"schemas": component_schemas()},
+    }

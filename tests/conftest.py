@@ -1,0 +1,48 @@
+"""Shared fixtures: the real seeds indexed once per session with the real model."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+
+from qa_service.embedding import Embedder  # noqa: E402
+from qa_service.index_store import build_index  # noqa: E402
+from qa_service.service import QAService  # noqa: E402
+from qa_service.settings import Settings, load_settings  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Embedder:
+    """The real model, loaded once for the whole run."""
+    return Embedder(load_settings().model)
+
+
+@pytest.fixture(scope="session")
+def seed_settings(tmp_path_factory) -> Settings:
+    """Settings over a private copy of the seeds, with the index built once."""
+    root = tmp_path_factory.mktemp("seeds-index")
+    return load_settings(source_dir=SEEDS, index_dir=root / "index", cache_size=0)
+
+
+@pytest.fixture(scope="session")
+def seed_service(seed_settings: Settings, embedder: Embedder) -> QAService:
+    build_index(seed_settings, embedder)
+    return QAService.open(seed_settings, embedder=embedder)
+
+
+@pytest.fixture
+def source_copy(tmp_path: Path) -> Path:
+    """A writable copy of the seeds for tests that edit or delete sources."""
+    target = tmp_path / "seeds"
+    shutil.copytree(SEEDS, target)
+    return target

@@ -1,0 +1,517 @@
+"""The JSON API through the Flask test client: the answer contract, chat, documents, health, OpenAPI, errors."""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from qa_service import cli
+from qa_service.errors import IndexMissingError
+from qa_service.requests import AskRequest, ChatRequest
+from qa_service.service import QAService
+from qa_service.web import create_app, schemas
+from qa_service.web.openapi import REF
+from qa_service.web.server import make_server
+
+ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+PROBLEM_FIELDS = {"type", "title", "status", "detail"}
+CITATION_FIELDS = {"doc_id", "title", "publisher", "author", "date", "url", "start", "end"}
+FIRST_QUESTION = "What did Kato say on Friday?"
+FIRST_ANSWER = (
+    "Finance Minister Katsunobu Kato said on Friday that Japan's US Treasury holdings could be used "
+    "as a card in trade negotiations. [1]"
+)
+FOLLOW_UP = "What did he say two days later?"
+
+
+def ask(client: FlaskClient, question: str, **extra: object) -> TestResponse:
+    return client.post("/api/ask", json={"question": question, **extra})
+
+
+def assert_problem(response: TestResponse, status: int) -> dict:
+    """The response is problem+json with the four standard fields and no trace of a traceback or HTML."""
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.mimetype == "application/problem+json"
+    body = response.get_json(force=True)
+    assert PROBLEM_FIELDS <= set(body)
+    assert body["status"] == status
+    assert isinstance(body["title"], str) and body["title"]
+    assert isinstance(body["detail"], str) and body["detail"]
+    text = response.get_data(as_text=True)
+    assert "Traceback" not in text and "<html" not in text.lower()
+    schemas.Problem.model_validate(body)
+    return body
+
+
+def assert_citation(citation: dict) -> None:
+    assert set(citation) == CITATION_FIELDS
+    assert isinstance(citation["doc_id"], str) and citation["doc_id"]
+    assert isinstance(citation["title"], str)
+    assert citation["date"] is None or ISO_DAY.match(citation["date"])
+    assert isinstance(citation["start"], int) and isinstance(citation["end"], int)
+    assert 0 <= citation["start"] < citation["end"]
+
+
+def assert_answer_contract(data: dict) -> None:
+    assert list(data)[:4] == ["question", "abstained", "answer", "passages"]
+    assert isinstance(data["question"], str)
+    assert isinstance(data["abstained"], bool)
+    assert data["answer"] is None if data["abstained"] else isinstance(data["answer"], str)
+    assert isinstance(data["passages"], list)
+    for rank, passage in enumerate(data["passages"], start=1):
+        assert set(passage) == {"rank", "text", "score", "highlights", "citation", "also_reported_by"}
+        assert passage["rank"] == rank
+        assert isinstance(passage["text"], str) and passage["text"]
+        assert isinstance(passage["score"], float | int)
+        for span in passage["highlights"]:
+            assert isinstance(span, list) and len(span) == 2
+            start, end = span
+            assert isinstance(start, int) and isinstance(end, int)
+            assert 0 <= start < end <= len(passage["text"])
+        assert_citation(passage["citation"])
+        for other in passage["also_reported_by"]:
+            assert_citation(other)
+
+
+# ---- POST /api/ask -------------------------------------------------------------------------
+
+
+def test_ask_returns_the_answer_contract(client: FlaskClient) -> None:
+    response = ask(client, "Did Japan threaten to sell its US Treasuries?")
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    data = response.get_json()
+    assert_answer_contract(data)
+    schemas.Answer.model_validate(data)  # the OpenAPI models mirror the contract exactly (extra fields fail)
+    assert "resolved_question" not in data
+    assert data["abstained"] is False
+    markers = {int(n) for n in re.findall(r"\[(\d+)\]", data["answer"])}
+    assert markers and markers <= {p["rank"] for p in data["passages"]}
+    assert any(p["citation"]["date"] for p in data["passages"])
+    assert all(p["highlights"] for p in data["passages"])
+
+
+def test_ask_citation_spans_index_the_document_text(client: FlaskClient) -> None:
+    passage = ask(client, "What did Kato say in Milan?").get_json()["passages"][0]
+    citation = passage["citation"]
+    doc = client.get(f"/api/documents/{citation['doc_id']}").get_json()
+    assert doc["text"][citation["start"] : citation["end"]] == passage["text"]
+
+
+def test_ask_honours_k(client: FlaskClient) -> None:
+    data = ask(client, "Japan Treasury holdings", k=2).get_json()
+    assert 1 <= len(data["passages"]) <= 2
+
+
+def test_ask_abstains_when_the_sources_do_not_answer(client: FlaskClient) -> None:
+    data = ask(client, "What is the capital of France?").get_json()
+    assert_answer_contract(data)
+    assert data["abstained"] is True
+    assert data["answer"] is None
+
+
+def test_ask_keeps_the_question_as_sent_after_cleaning(client: FlaskClient) -> None:
+    data = ask(client, "  Did Japan   threaten to sell Treasuries?  ").get_json()
+    assert data["question"] == "Did Japan threaten to sell Treasuries?"
+
+
+# ---- POST /api/chat ------------------------------------------------------------------------
+
+
+def chat(client: FlaskClient, *turns: tuple[str, str], **extra: object) -> TestResponse:
+    return client.post("/api/chat", json={"messages": [{"role": r, "content": c} for r, c in turns], **extra})
+
+
+def test_chat_resolves_a_follow_up_with_the_earlier_turns(client: FlaskClient) -> None:
+    response = chat(client, ("user", FIRST_QUESTION), ("assistant", FIRST_ANSWER), ("user", FOLLOW_UP))
+    assert response.status_code == 200
+    data = response.get_json()
+    assert_answer_contract(data)
+    schemas.ChatAnswer.model_validate(data)
+    assert data["question"] == FOLLOW_UP
+    resolved = data["resolved_question"]
+    assert resolved != FOLLOW_UP and "Kato" in resolved
+    assert data["abstained"] is False
+    # Two days after Friday 2 May is Sunday 4 May, when Kato clarified his remarks.
+    assert "2025-05-04" in {p["citation"]["date"] for p in data["passages"]}
+
+
+def test_chat_with_one_message_answers_it_as_asked(client: FlaskClient) -> None:
+    data = chat(client, ("user", FIRST_QUESTION)).get_json()
+    assert data["resolved_question"] == FIRST_QUESTION
+    assert data["abstained"] is False
+
+
+def test_chat_without_history_cannot_resolve_the_pronoun(client: FlaskClient) -> None:
+    data = chat(client, ("user", FOLLOW_UP)).get_json()
+    assert data["resolved_question"] == FOLLOW_UP
+
+
+def test_chat_accepts_the_ask_options(client: FlaskClient) -> None:
+    data = chat(client, ("user", FIRST_QUESTION), k=1, mode="bm25", since="2025-05-03").get_json()
+    assert len(data["passages"]) == 1
+    assert data["passages"][0]["citation"]["date"] >= "2025-05-03"
+
+
+# ---- documents and health ------------------------------------------------------------------
+
+
+def test_documents_lists_every_indexed_document(client: FlaskClient, seed_service: QAService) -> None:
+    response = client.get("/api/documents")
+    assert response.status_code == 200
+    rows = response.get_json()
+    assert isinstance(rows, list)
+    assert len(rows) == seed_service.index.manifest.documents
+    for row in rows:
+        schemas.DocumentSummary.model_validate(row)
+        assert row["passages"] >= 1
+    assert sum(r["passages"] for r in rows) == seed_service.index.manifest.passages
+
+
+def test_one_document_has_its_row_and_clean_text(client: FlaskClient) -> None:
+    row = client.get("/api/documents").get_json()[0]
+    response = client.get(f"/api/documents/{row['doc_id']}")
+    assert response.status_code == 200
+    doc = response.get_json()
+    schemas.DocumentDetail.model_validate(doc)
+    assert {k: v for k, v in doc.items() if k != "text"} == row
+    assert isinstance(doc["text"], str) and len(doc["text"]) > 100
+
+
+@pytest.mark.parametrize(
+    "doc_id",
+    ["no-such-document", "..%2F..%2Fetc%2Fpasswd", "..%2F..%2Fseeds%2Fcatalog.toml", "%2Fetc%2Fpasswd", "seeds"],
+)
+def test_unknown_document_ids_are_404_and_never_paths(client: FlaskClient, doc_id: str) -> None:
+    response = client.get(f"/api/documents/{doc_id}")
+    body = assert_problem(response, 404)
+    text = response.get_data(as_text=True)
+    assert "root:" not in text and "publisher =" not in text
+
+
+def test_health_summarises_the_manifest(client: FlaskClient, seed_service: QAService) -> None:
+    response = client.get("/api/health")
+    assert response.status_code == 200
+    data = response.get_json()
+    schemas.Health.model_validate(data)
+    manifest = seed_service.index.manifest
+    assert data["status"] == "ok"
+    assert data["model"] == manifest.model
+    assert data["dimension"] == manifest.dimension == 384
+    assert data["documents"] == manifest.documents > 0
+    assert data["passages"] == manifest.passages > 0
+    assert data["fingerprint"] == manifest.fingerprint
+    assert data["built_at"] and data["faiss_index"]
+
+
+# ---- OpenAPI and the docs page ----------------------------------------------------------------
+
+
+def resolve_refs(node: object, spec: dict) -> None:
+    """Every $ref in ``node`` points at an existing component schema."""
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if ref is not None:
+            assert ref.startswith("#/components/schemas/"), ref
+            assert ref.rsplit("/", 1)[1] in spec["components"]["schemas"], ref
+        for value in node.values():
+            resolve_refs(value, spec)
+    elif isinstance(node, list):
+        for value in node:
+            resolve_refs(value, spec)
+
+
+def test_openapi_is_a_3_1_document_generated_from_the_models(client: FlaskClient) -> None:
+    response = client.get("/api/openapi.json")
+    assert response.status_code == 200
+    spec = response.get_json()
+    assert spec["openapi"].startswith("3.")
+    assert spec["info"]["title"] and spec["info"]["version"]
+    for path in ("/api/ask", "/api/chat", "/api/documents", "/api/documents/{doc_id}", "/api/health"):
+        assert path in spec["paths"]
+    components = spec["components"]["schemas"]
+    ask_schema = AskRequest.model_json_schema(ref_template=REF)
+    assert components["AskRequest"] == ask_schema
+    chat_schema = ChatRequest.model_json_schema(ref_template=REF)
+    assert components["Message"] == chat_schema["$defs"]["Message"]
+    for name, model in [("Answer", schemas.Answer), ("ChatAnswer", schemas.ChatAnswer), ("Problem", schemas.Problem)]:
+        generated = model.model_json_schema(ref_template=REF)
+        generated.pop("$defs", None)
+        assert components[name] == generated
+    assert "question" in components["AskRequest"]["required"]
+    assert components["ChatRequest"]["properties"]["messages"]["maxItems"] == 50
+    ask_op = spec["paths"]["/api/ask"]["post"]
+    assert ask_op["requestBody"]["content"]["application/json"]["schema"] == {"$ref": REF.format(model="AskRequest")}
+    assert set(ask_op["responses"]) >= {"200", "400", "413", "415", "422"}
+    assert "application/problem+json" in ask_op["responses"]["422"]["content"]
+    resolve_refs(spec, spec)
+    for item in spec["paths"].values():
+        for operation in item.values():
+            assert operation["responses"], operation
+
+
+def test_openapi_document_loads_in_an_openapi_tool(client: FlaskClient) -> None:
+    import schemathesis
+
+    schema = schemathesis.openapi.from_dict(client.get("/api/openapi.json").get_json())
+    operations = {(op.ok().method.upper(), op.ok().path) for op in schema.get_all_operations()}
+    assert ("POST", "/api/ask") in operations
+    assert ("GET", "/api/documents/{doc_id}") in operations
+
+
+def test_docs_page_renders_the_spec_with_local_js(client: FlaskClient) -> None:
+    response = client.get("/api/docs")
+    assert response.status_code == 200
+    assert response.mimetype == "text/html"
+    html = response.get_data(as_text=True)
+    assert '<script src="/static/docs.js"' in html
+    assert "/api/openapi.json" in html
+    assert client.get("/static/docs.js").status_code == 200
+
+
+# ---- the chat page's files ------------------------------------------------------------------
+
+
+STATIC = Path(__file__).resolve().parents[2] / "qa_service" / "web" / "static"
+
+
+def test_chat_page_is_served_with_its_assets(client: FlaskClient) -> None:
+    response = client.get("/")
+    assert response.status_code == 200
+    assert response.mimetype == "text/html"
+    html = response.get_data(as_text=True)
+    assert '<label for="question"' in html
+    assert 'aria-live="polite"' in html
+    for asset in ("/static/chat.js", "/static/chat.css"):
+        assert asset in html
+        assert client.get(asset).status_code == 200
+
+
+@pytest.mark.parametrize("name", ["index.html", "docs.html"])
+def test_pages_have_no_inline_script_or_style(name: str) -> None:
+    """A later CSP forbids 'unsafe-inline': every script is a file, no style attributes, no handlers."""
+    html = (STATIC / name).read_text("utf-8")
+    for tag in re.findall(r"<script\b[^>]*>", html):
+        assert "src=" in tag, tag
+    assert not re.search(r"<script\b[^>]*>\s*[^<\s]", html)
+    assert not re.search(r"\sstyle=", html)
+    assert not re.search(r"\son[a-z]+=", html)
+    assert "<style" not in html
+    assert "http://" not in html and "https://" not in html  # no CDN
+
+
+@pytest.mark.parametrize("name", ["chat.js", "docs.js"])
+def test_scripts_never_parse_text_as_html(name: str) -> None:
+    script = (STATIC / name).read_text("utf-8")
+    for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
+        assert sink not in script
+
+
+# ---- errors: always problem+json ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("data", "content_type", "status", "detail"),
+    [
+        ("{", "application/json", 400, "not valid JSON"),
+        ("[1, 2]", "application/json", 400, "must be a JSON object"),
+        ('"a question"', "application/json", 400, "must be a JSON object"),
+        (b'{"question": "caf\xe9"}', "application/json", 400, "not UTF-8"),
+        ("", "application/json", 400, "empty"),
+        ('{"question": NaN}', "application/json", 400, "NaN"),
+        ('{"question": "hi"}', "text/plain", 415, "application/json"),
+        ('{"question": "hi"}', "application/x-www-form-urlencoded", 415, "application/json"),
+        ('{"question": "hi"}', "application/json; charset=latin-1", 415, "UTF-8"),
+    ],
+)
+def test_malformed_bodies(client: FlaskClient, data, content_type: str, status: int, detail: str) -> None:
+    body = assert_problem(client.post("/api/ask", data=data, content_type=content_type), status)
+    assert detail in body["detail"]
+
+
+def test_a_body_without_content_type_is_415(client: FlaskClient) -> None:
+    assert_problem(client.post("/api/chat", data='{"messages": []}'), 415)
+
+
+def test_json_nested_deeper_than_the_limit_is_400(client_with) -> None:
+    client = client_with(max_json_depth=5)
+    ok = {"question": "Japan?", "publishers": ["TRT World"]}  # depth 2
+    assert client.post("/api/ask", json=ok).status_code == 200
+    deep = '{"question": "Japan?", "x": ' + "[" * 6 + "]" * 6 + "}"
+    body = assert_problem(client.post("/api/ask", data=deep, content_type="application/json"), 400)
+    assert "nests more than 5 levels" in body["detail"]
+    # Brackets inside strings do not count.
+    quoted = {"question": "[[[[[[[[[[ Japan ]]]]]]]]]]"}
+    assert client.post("/api/ask", json=quoted).status_code == 200
+
+
+def test_very_deep_json_is_400_not_a_crash(client: FlaskClient) -> None:
+    deep = "[" * 30_000 + "]" * 30_000
+    body = assert_problem(client.post("/api/ask", data=deep, content_type="application/json"), 400)
+    assert "levels deep" in body["detail"]
+
+
+def test_body_over_the_limit_by_content_length_is_413(client_with) -> None:
+    client = client_with(max_body_bytes=2048)
+    body = assert_problem(ask(client, "x" * 3000), 413)
+    assert "2,048 bytes" in body["detail"]
+
+
+def test_body_over_the_limit_while_reading_is_413(client_with) -> None:
+    """A body longer than its Content-Length claims (a streamed body) is stopped while it is read."""
+    client = client_with(max_body_bytes=2048)
+    big = io.BytesIO(b'{"question": "' + b"x" * 5000 + b'"}')
+    response = client.post(
+        "/api/ask",
+        input_stream=big,
+        content_type="application/json",
+        environ_overrides={"CONTENT_LENGTH": "10", "wsgi.input_terminated": True},
+    )
+    assert_problem(response, 413)
+
+
+def test_unknown_route_is_404(client: FlaskClient) -> None:
+    body = assert_problem(client.get("/api/nothing-here"), 404)
+    assert "/api/nothing-here" in body["detail"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [("get", "/api/ask", "POST"), ("put", "/api/chat", "POST"), ("post", "/api/documents", "GET")],
+)
+def test_wrong_method_is_405_with_allow(client: FlaskClient, method: str, path: str, allowed: str) -> None:
+    response = getattr(client, method)(path)
+    body = assert_problem(response, 405)
+    assert allowed in response.headers["Allow"]
+    assert allowed in body["detail"]
+
+
+@pytest.mark.parametrize(
+    ("payload", "fields"),
+    [
+        ({}, ["question: is required"]),
+        ({"question": "   "}, ["question"]),
+        ({"question": "\u0000\u0001"}, ["question: must contain visible characters"]),
+        ({"question": "hi", "k": 0}, ["k: "]),
+        ({"question": "hi", "k": "many"}, ["k: "]),
+        ({"question": "hi", "mode": "magic"}, ["mode: "]),
+        ({"question": "hi", "since": "May 2"}, ["since: must be a date written YYYY-MM-DD"]),
+        ({"question": "hi", "since": "2025-05-05", "until": "2025-05-01"}, ["since must not be after until"]),
+        ({"question": "hi", "colour": "blue"}, ["colour: is not a recognised field"]),
+        ({"question": 42, "k": 99}, ["question: ", "k: "]),
+        ({"question": "x" * 2001}, ["question: "]),
+    ],
+)
+def test_invalid_ask_fields_are_422_naming_each_field(client: FlaskClient, payload: dict, fields: list[str]) -> None:
+    body = assert_problem(client.post("/api/ask", json=payload), 422)
+    for field in fields:
+        assert field in body["detail"]
+
+
+def message(role: str = "user", content: str = "What did Kato say?") -> dict:
+    return {"role": role, "content": content}
+
+
+@pytest.mark.parametrize(
+    ("payload", "fields"),
+    [
+        ({}, ["messages: is required"]),
+        ({"messages": []}, ["messages: "]),
+        ({"messages": [message("assistant")]}, ["last message must have role 'user'"]),
+        ({"messages": [message("system")]}, ["messages.0.role: "]),
+        ({"messages": [message(content="  ")]}, ["messages.0.content: "]),
+        ({"messages": [message(content="x" * 4001)]}, ["messages.0.content: "]),
+        ({"messages": [message()] * 51}, ["messages: "]),
+        ({"messages": [{"role": "user"}]}, ["messages.0.content: is required"]),
+        ({"messages": [message()], "k": 21}, ["k: "]),
+        ({"messages": "hello"}, ["messages: "]),
+    ],
+)
+def test_invalid_chat_fields_are_422_naming_each_field(client: FlaskClient, payload: dict, fields: list[str]) -> None:
+    body = assert_problem(client.post("/api/chat", json=payload), 422)
+    for field in fields:
+        assert field in body["detail"]
+
+
+def test_chat_limits_hold_at_their_bounds(client: FlaskClient) -> None:
+    history = [message(), message("assistant", "Kato spoke. " * 50)] * 24 + [message(), message()]
+    assert len(history) == 50
+    assert client.post("/api/chat", json={"messages": history}).status_code == 200
+    longest = [message(), message("assistant", "x" * 4000), message()]
+    assert client.post("/api/chat", json={"messages": longest}).status_code == 200
+
+
+def test_question_limit_comes_from_settings(client_with) -> None:
+    client = client_with(max_question_chars=40)
+    body = assert_problem(ask(client, "Did Japan threaten to sell its Treasuries in trade talks?"), 422)
+    assert "question: must be at most 40 characters" in body["detail"]
+    assert_problem(chat(client, ("user", "Did Japan threaten to sell its Treasuries in trade talks?")), 422)
+
+
+def test_a_qa_error_keeps_its_status_title_and_hint(client: FlaskClient, seed_service, monkeypatch) -> None:
+    def missing(*args, **kwargs):
+        raise IndexMissingError("no index in /nowhere", hint="run `qa index`")
+
+    monkeypatch.setattr(seed_service, "ask", missing)
+    body = assert_problem(ask(client, "Japan?"), 503)
+    assert body["title"] == "Index not built"
+    assert body["detail"] == "no index in /nowhere"
+    assert body["hint"] == "run `qa index`"
+
+
+def test_an_unexpected_error_is_a_logged_500_problem(client: FlaskClient, seed_service, monkeypatch, caplog) -> None:
+    def broken(*args, **kwargs):
+        raise RuntimeError("secret internal state")
+
+    monkeypatch.setattr(seed_service, "ask", broken)
+    with caplog.at_level(logging.ERROR, logger="qa_service.web.problems"):
+        response = ask(client, "Japan?")
+    body = assert_problem(response, 500)
+    assert "secret internal state" not in response.get_data(as_text=True)
+    assert body["title"] == "Internal Server Error"
+    assert any("secret internal state" in (r.exc_text or "") for r in caplog.records)
+
+
+# ---- the factory and the server ----------------------------------------------------------------
+
+
+def test_create_app_opens_the_service_once_when_none_is_given(seed_service, monkeypatch) -> None:
+    calls = []
+
+    def fake_open(cls, settings, rebuild=False, embedder=None):
+        calls.append(settings)
+        return seed_service
+
+    monkeypatch.setattr(QAService, "open", classmethod(fake_open))
+    app = create_app(seed_service.settings)
+    assert calls == [seed_service.settings]
+    assert app.test_client().get("/api/health").status_code == 200
+    assert len(calls) == 1
+
+
+def test_serve_without_an_index_is_a_one_line_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli.main, ["--index-dir", str(tmp_path / "none"), "serve", "--port", "0"])
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: no index in")
+
+
+def test_a_busy_port_is_a_config_error(app: Flask, seed_service: QAService) -> None:
+    from qa_service.errors import ConfigError
+
+    first = make_server(app, seed_service.settings.model_copy(update={"port": 0}))
+    try:
+        busy = seed_service.settings.model_copy(update={"port": first.effective_port})
+        with pytest.raises(ConfigError, match="cannot listen on 127.0.0.1"):
+            make_server(app, busy)
+    finally:
+        first.task_dispatcher.shutdown()
+        first.close()
