@@ -75,7 +75,7 @@ def ranking_metrics(ranks: list[int | None]) -> dict[str, float]:
 def calibrate(answerable: list[float], unanswerable: list[float]) -> float:
     """The abstention threshold that best separates top scores of the two kinds of question.
 
-    Maximises the mean of abstention F1 and answer F1; ties go to the middle of the widest gap.
+    Maximises the sum of abstention F1 and answer F1; among tied cut points, the median.
     """
     scores = sorted(set(answerable) | set(unanswerable))
     if not scores:

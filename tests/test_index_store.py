@@ -1,0 +1,168 @@
+"""The persisted index: manifest, fingerprints, staleness, atomic builds and corruption handling."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from qa_service.corpus import corpus_fingerprint
+from qa_service.domain import AskOptions
+from qa_service.errors import IndexCorruptError, IndexMissingError, IndexStaleError
+from qa_service.index_store import build_index, current_build, index_status, load_index, read_manifest
+from qa_service.service import QAService
+from qa_service.settings import load_settings
+from tests.conftest import ROOT
+from tests.fakes import HashEmbedder
+
+MODEL = "hash-test-model"
+
+
+def settings_for(source: Path, tmp_path: Path, **extra):
+    return load_settings(source_dir=source, index_dir=tmp_path / "index", model=MODEL, cache_size=0, **extra)
+
+
+def test_manifest_records_what_the_index_was_built_from(source_copy, tmp_path):
+    settings = settings_for(source_copy, tmp_path)
+    build = build_index(settings, HashEmbedder())
+    manifest = read_manifest(build)
+    assert manifest.model == MODEL and manifest.dimension == 64
+    assert manifest.documents == 5 and manifest.passages > 20 and manifest.sentences > manifest.passages
+    assert manifest.fingerprint == corpus_fingerprint(settings)
+    assert manifest.faiss_index == "IndexFlatIP"
+    assert {"sentence-transformers", "faiss-cpu", "bm25s"} <= set(manifest.versions)
+    assert "passage_vectors.npy" in manifest.files and manifest.built_at
+    assert index_status(settings) is None
+
+
+def test_same_corpus_gives_same_fingerprint_and_passages(source_copy, tmp_path):
+    first = settings_for(source_copy, tmp_path / "a")
+    second = settings_for(source_copy, tmp_path / "b")
+    assert corpus_fingerprint(first) == corpus_fingerprint(second)
+    a, b = build_index(first, HashEmbedder()), build_index(second, HashEmbedder())
+    assert read_manifest(a).fingerprint == read_manifest(b).fingerprint
+    assert (a / "passages.jsonl").read_text() == (b / "passages.jsonl").read_text()
+
+
+def test_changed_seed_makes_the_index_stale(source_copy, tmp_path):
+    settings = settings_for(source_copy, tmp_path)
+    build_index(settings, HashEmbedder())
+    path = source_copy / "002_ab862d0e136790e3.txt"
+    path.write_text(path.read_text() + "\nOne more sentence was added to the story today.\n")
+    assert "changed" in index_status(settings)
+    with pytest.raises(IndexStaleError, match="changed"):
+        load_index(settings)
+
+
+def test_other_model_is_refused(source_copy, tmp_path):
+    build_index(settings_for(source_copy, tmp_path), HashEmbedder())
+    other = load_settings(source_dir=source_copy, index_dir=tmp_path / "index", model="another-model")
+    with pytest.raises(IndexStaleError, match="another-model"):
+        load_index(other)
+
+
+def test_reindex_forgets_edited_and_deleted_text(source_copy, tmp_path):
+    settings = settings_for(source_copy, tmp_path)
+    service = QAService(settings, embedder=HashEmbedder())
+    build_index(settings, service.embedder)
+    before = service.ask("street fight brandish weapon", AskOptions(k=20, mode="bm25"))
+    assert any("street fight" in p.text for p in before.passages)
+
+    edited = source_copy / "002_ab862d0e136790e3.txt"
+    edited.write_text(edited.read_text().replace("street fight", "chess match").replace("brandish", "show"))
+    (source_copy / "004_4f177aa8e0bda902.txt").unlink()
+    service.reindex()
+
+    after = service.ask("street fight brandish weapon", AskOptions(k=20, mode="bm25"))
+    every_text = [p.text for p in after.passages] + [p.text for p in service.index.passages]
+    assert not any("street fight" in t or "brandish" in t for t in every_text)
+    assert "004_4f177aa8e0bda902" not in service.index.documents
+    assert all(p.doc_id != "004_4f177aa8e0bda902" for p in service.index.passages)
+    assert any("chess match" in t for t in every_text)
+
+
+def test_missing_index_is_a_clear_error(tmp_path):
+    settings = settings_for(tmp_path / "nowhere", tmp_path)
+    with pytest.raises(IndexMissingError, match="qa index"):
+        current_build(settings)
+
+
+@pytest.mark.parametrize("name", ["dense.faiss", "passage_vectors.npy", "passages.jsonl", "bm25/vocab.index.json"])
+def test_truncated_file_is_refused_with_the_fix(source_copy, tmp_path, name):
+    settings = settings_for(source_copy, tmp_path)
+    build = build_index(settings, HashEmbedder())
+    target = build / name
+    target.write_bytes(target.read_bytes()[: target.stat().st_size // 2])
+    with pytest.raises(IndexCorruptError, match="truncated") as err:
+        load_index(settings)
+    assert "qa index --force" in str(err.value)
+
+
+def test_flipped_bytes_are_caught_by_checksum(source_copy, tmp_path):
+    settings = settings_for(source_copy, tmp_path)
+    build = build_index(settings, HashEmbedder())
+    target = build / "sentence_vectors.npy"
+    data = bytearray(target.read_bytes())
+    data[-10] ^= 0xFF
+    target.write_bytes(bytes(data))
+    with pytest.raises(IndexCorruptError, match="checksum"):
+        load_index(settings)
+
+
+def test_garbled_manifest_is_refused(source_copy, tmp_path):
+    settings = settings_for(source_copy, tmp_path)
+    build = build_index(settings, HashEmbedder())
+    (build / "manifest.json").write_text("{not json")
+    with pytest.raises(IndexCorruptError, match="manifest"):
+        load_index(settings)
+
+
+def test_build_killed_halfway_leaves_previous_index_intact(source_copy, tmp_path):
+    """SIGKILL during a build (after the new files start appearing) must not touch `current`."""
+    settings = settings_for(source_copy, tmp_path)
+    build_index(settings, HashEmbedder())
+    before = current_build(settings)
+    marker = tmp_path / "writing"
+    script = textwrap.dedent(f"""
+        import sys, time
+        sys.path.insert(0, {str(ROOT)!r})
+        import numpy as np
+        import qa_service.index_store as store
+        from qa_service.settings import load_settings
+        from tests.fakes import HashEmbedder
+        real_save = np.save
+        def slow_save(path, array, *a, **k):
+            real_save(path, array, *a, **k)
+            open({str(marker)!r}, "w").close()
+            time.sleep(60)  # the parent kills us here, mid-build
+        store.np.save = slow_save
+        settings = load_settings(source_dir={str(source_copy)!r}, index_dir={str(tmp_path / "index")!r},
+                                 model={MODEL!r})
+        store.build_index(settings, HashEmbedder())
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", script])
+    deadline = time.monotonic() + 60
+    while not marker.exists() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.1)
+    assert marker.exists(), "the build never started writing"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert current_build(settings) == before
+    loaded = load_index(settings)
+    assert loaded.path == before and len(loaded.passages) == read_manifest(before).passages
+    build_index(settings, HashEmbedder())  # the next build cleans the leftover temp folder
+    leftovers = [p.name for p in (tmp_path / "index" / "builds").iterdir()]
+    assert len(leftovers) == 1 and not leftovers[0].startswith(".tmp")
+
+
+def test_manifest_is_plain_json_on_disk(source_copy, tmp_path):
+    build = build_index(settings_for(source_copy, tmp_path), HashEmbedder())
+    data = json.loads((build / "manifest.json").read_text())
+    assert data["passages"] == sum(1 for _ in (build / "passages.jsonl").open())
