@@ -56,7 +56,9 @@ def collapse(hits: list[Hit], k: int) -> list[tuple[Hit, list[Hit]]]:
             same_group = hit.passage.group == rep.passage.group
             shared = len(grams & rep_grams) / max(1, min(len(grams), len(rep_grams)))
             if same_group or shared >= SAME_TEXT:
-                if hit.passage.doc_id != rep.passage.doc_id and all(d.passage.doc_id != hit.passage.doc_id for d in dupes):
+                if hit.passage.doc_id != rep.passage.doc_id and all(
+                    d.passage.doc_id != hit.passage.doc_id for d in dupes
+                ):
                     dupes.append(hit)
                 break
         else:
@@ -65,7 +67,9 @@ def collapse(hits: list[Hit], k: int) -> list[tuple[Hit, list[Hit]]]:
     return [(rep, dupes) for rep, dupes, _ in kept]
 
 
-def score_sentences(index: LoadedIndex, passage: Passage, qvec: np.ndarray, qterms: list[str], rank: int) -> list[ScoredSentence]:
+def score_sentences(
+    index: LoadedIndex, passage: Passage, qvec: np.ndarray, qterms: list[str], rank: int
+) -> list[ScoredSentence]:
     rows = index.sentence_vectors[passage.first_sentence : passage.first_sentence + len(passage.sentences)]
     cosines = rows @ qvec
     scored = []

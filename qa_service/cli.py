@@ -108,8 +108,15 @@ def ask(ctx, question, k, mode, since, until, publishers, doc_ids, as_json, sour
     from .service import QAService
 
     request = AskRequest.parse(
-        {"question": question, "k": k, "mode": mode, "since": since, "until": until,
-         "publishers": list(publishers) or None, "doc_ids": list(doc_ids) or None}
+        {
+            "question": question,
+            "k": k,
+            "mode": mode,
+            "since": since,
+            "until": until,
+            "publishers": list(publishers) or None,
+            "doc_ids": list(doc_ids) or None,
+        }
     )
     service = QAService(_settings(ctx, source_dir=source))
     result = service.ask(request.question, request.options())
@@ -120,8 +127,14 @@ def ask(ctx, question, k, mode, since, until, publishers, doc_ids, as_json, sour
 
 
 @main.command(name="eval")
-@click.option("--set", "set_path", type=click.Path(path_type=Path, exists=True, dir_okay=False),
-              default=Path("tests/eval/qa_pairs.jsonl"), show_default=True, help="QA pairs (JSON lines).")
+@click.option(
+    "--set",
+    "set_path",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    default=Path("tests/eval/qa_pairs.jsonl"),
+    show_default=True,
+    help="QA pairs (JSON lines).",
+)
 @click.option("--k", type=click.IntRange(1, 20), default=5, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
 @click.option("--source", type=click.Path(path_type=Path), default=None, help="Folder the index was built from.")
@@ -171,8 +184,10 @@ def format_answer(result) -> str:
         lines.append("")
     for p in result.passages:
         c = p.citation
-        lines.append(f"[{p.rank}] {c.publisher or 'unknown publisher'}, \"{c.title}\", {c.date or 'undated'}"
-                     f"  (score {p.score:.2f})")
+        lines.append(
+            f'[{p.rank}] {c.publisher or "unknown publisher"}, "{c.title}", {c.date or "undated"}'
+            f"  (score {p.score:.2f})"
+        )
         for other in p.also_reported_by:
             lines.append(f"     also: {other.publisher or other.doc_id}, {other.date or 'undated'}")
     return "\n".join(lines)

@@ -7,14 +7,107 @@ from dataclasses import dataclass
 
 from .terms import terms
 
-PRONOUN = re.compile(r"\b(he|him|his|she|her|hers|they|them|their|it|its|that|this|those|these|there|then)\b", re.I)
+PRONOUN = re.compile(
+    r"\b(he|him|his|she|her|hers|they|them|their|it|its|that|this|those|these|there|then)\b"
+    r"|\b(said|did|do|does|think|thinks|say|says) so\b",
+    re.I,
+)
+# Words that point back at a statement rather than a person: the earlier answer is what is asked about.
+STATEMENT_REFERENCE = re.compile(r"\b(that|this|it|so)\b", re.I)
+# Capitalised words that are titles, places or organisations, not part of a person's name.
+NOT_A_NAME = {
+    "united",
+    "states",
+    "white",
+    "house",
+    "department",
+    "treasury",
+    "ministry",
+    "bank",
+    "union",
+    "times",
+    "news",
+    "post",
+    "journal",
+    "japan",
+    "japanese",
+    "china",
+    "chinese",
+    "washington",
+    "tokyo",
+    "trade",
+    "finance",
+    "minister",
+    "secretary",
+    "president",
+    "prime",
+    "chief",
+    "strategist",
+    "governor",
+    "reserve",
+    "federal",
+    "financial",
+    "administration",
+    "government",
+    "congress",
+    "senate",
+    "court",
+    "street",
+    "us",
+    "u.s",
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+}
 PERSON_PRONOUN = re.compile(r"\b(he|him|his|she|her)\b", re.I)
 ELLIPSIS = re.compile(r"^\s*(and|but|also|what about|how about|and what about|what of)\b", re.I)
 # Two or more capitalised words in a row: a person's or an organisation's name.
 NAME = re.compile(r"\b([A-Z][a-z]+(?:\s+[A-Z][a-z]+)+)\b")
-CAPITALISED = re.compile(r"\b[A-Z][A-Za-z]+\b")
-SENTENCE_START_WORDS = {"The", "A", "An", "In", "On", "What", "Who", "When", "Where", "Why", "How", "Did", "Does",
-                        "Is", "Was", "Were", "And", "But", "It", "He", "She", "They", "This", "That", "Whether"}
+# A single capitalised word doing the talking: "Kato clarified", "Smith said".
+SPEAKER = re.compile(r"\b([A-Z][a-z]+)\s+(?:said|says|told|added|clarified|repeated|explained|warned|indicated)\b")
+SENTENCE_START_WORDS = {
+    "The",
+    "A",
+    "An",
+    "In",
+    "On",
+    "What",
+    "Who",
+    "When",
+    "Where",
+    "Why",
+    "How",
+    "Did",
+    "Does",
+    "Is",
+    "Was",
+    "Were",
+    "And",
+    "But",
+    "It",
+    "He",
+    "She",
+    "They",
+    "This",
+    "That",
+    "Whether",
+}
 
 
 @dataclass(frozen=True)
@@ -29,8 +122,16 @@ def is_follow_up(question: str) -> bool:
 
 
 def _names(text: str) -> list[str]:
-    found = [m for m in NAME.findall(text) if m.split()[0] not in SENTENCE_START_WORDS]
-    return list(dict.fromkeys(found))
+    """People named in a text, titles stripped: "Finance Minister Katsunobu Kato" gives "Katsunobu Kato"."""
+    people = []
+    for run in NAME.findall(text):
+        tokens = [t for t in run.split() if t not in SENTENCE_START_WORDS]
+        while tokens and tokens[0].lower() in NOT_A_NAME:
+            tokens.pop(0)
+        if tokens and tokens[-1].lower() not in NOT_A_NAME:
+            people.append(" ".join(tokens[-2:]))
+    people += [m for m in SPEAKER.findall(text) if m.lower() not in NOT_A_NAME and m not in SENTENCE_START_WORDS]
+    return list(dict.fromkeys(people))
 
 
 def resolve(question: str, history: list[Turn]) -> str:
@@ -46,8 +147,11 @@ def resolve(question: str, history: list[Turn]) -> str:
     resolved = question
     people = _names(last_answer) + _names(last_user)
     if people and PERSON_PRONOUN.search(question):
-        resolved = PERSON_PRONOUN.sub(lambda m: people[0] + ("'s" if m.group(1).lower() == "his" else ""),
-                                      resolved, count=1)
-    context = [last_user] + [n for n in _names(last_answer) if n not in last_user and n not in resolved][:3]
+        resolved = PERSON_PRONOUN.sub(
+            lambda m: people[0] + ("'s" if m.group(1).lower() == "his" else ""), resolved, count=1
+        )
+    context = [last_user, *[n for n in _names(last_answer) if n not in last_user and n not in resolved][:3]]
+    if last_answer and STATEMENT_REFERENCE.search(question):
+        context.append(" ".join(last_answer.split()[:30]))
     context_text = " ".join(c for c in context if c)
     return f"{resolved} ({context_text})" if context_text else resolved

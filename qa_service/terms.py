@@ -11,12 +11,44 @@ from functools import cache
 from bm25s.stopwords import STOPWORDS_EN
 
 TOKEN = re.compile(r"[a-z0-9]+(?:[.'’][a-z0-9]+)*")
-_EXTRA_STOPWORDS = {"did", "does", "do", "said", "say", "says", "would", "could", "what", "who", "whom", "when",
-                    "where", "why", "how", "which", "whose", "s", "t", "tell", "me", "about", "much", "many"}
+_EXTRA_STOPWORDS = {
+    "did",
+    "does",
+    "do",
+    "said",
+    "say",
+    "says",
+    "would",
+    "could",
+    "what",
+    "who",
+    "whom",
+    "when",
+    "where",
+    "why",
+    "how",
+    "which",
+    "whose",
+    "s",
+    "t",
+    "tell",
+    "me",
+    "about",
+    "much",
+    "many",
+}
 STOPWORDS = frozenset(STOPWORDS_EN) | _EXTRA_STOPWORDS
 # Spellings that mean the same thing in news copy; mapped before stemming.
-SYNONYMS = {"percent": "per_cent", "%": "per_cent", "u.s": "us", "usa": "us", "carmakers": "automakers",
-            "treasuries": "treasury", "bonds": "bond", "t-bills": "treasury"}
+SYNONYMS = {
+    "percent": "per_cent",
+    "%": "per_cent",
+    "u.s": "us",
+    "usa": "us",
+    "carmakers": "automakers",
+    "treasuries": "treasury",
+    "bonds": "bond",
+    "t-bills": "treasury",
+}
 
 
 @cache

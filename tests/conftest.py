@@ -11,10 +11,10 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
-from qa_service.embedding import Embedder  # noqa: E402
-from qa_service.index_store import build_index  # noqa: E402
-from qa_service.service import QAService  # noqa: E402
-from qa_service.settings import Settings, load_settings  # noqa: E402
+from qa_service.embedding import Embedder
+from qa_service.index_store import build_index
+from qa_service.service import QAService
+from qa_service.settings import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"

@@ -54,8 +54,9 @@ def test_outlets_carrying_the_same_wire_story_are_cited_once(seed_service):
     assert shared, "the Reuters story carried by two outlets collapses into one result"
     outlets = {shared[0].citation.doc_id} | {c.doc_id for c in shared[0].also_reported_by}
     assert outlets == {"001_368069da228b5b29", "003_51eea627eb5f8ad1"}
-    cited = [p.citation.doc_id for p in result.passages] + [c.doc_id for p in result.passages
-                                                             for c in p.also_reported_by]
+    cited = [p.citation.doc_id for p in result.passages] + [
+        c.doc_id for p in result.passages for c in p.also_reported_by
+    ]
     assert sorted(set(cited)) == sorted(cited) or len(cited) >= len(set(cited))
 
 
@@ -78,8 +79,9 @@ def test_off_topic_question_abstains_with_nearest_passages(seed_service):
 )
 def test_date_filters_are_inclusive(seed_service, since, until, expected):
     result = seed_service.ask("Japan Treasury holdings", AskOptions(k=20, since=since, until=until))
-    found = {p.citation.doc_id for p in result.passages} | {c.doc_id for p in result.passages
-                                                             for c in p.also_reported_by}
+    found = {p.citation.doc_id for p in result.passages} | {
+        c.doc_id for p in result.passages for c in p.also_reported_by
+    }
     assert found == expected
 
 

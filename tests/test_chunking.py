@@ -6,10 +6,9 @@ import pytest
 
 from qa_service.corpus import build_corpus
 from qa_service.settings import load_settings
-
 from tests.conftest import SEEDS
 
-TERMINAL = ('.', '!', '?', '"', '”', '’', "'")
+TERMINAL = (".", "!", "?", '"', "”", "’", "'")
 
 
 @pytest.fixture(scope="module")

@@ -25,7 +25,8 @@ def test_documents_json_lists_the_seeds(seed_service, seed_settings):
     by_id = {row["doc_id"]: row for row in rows}
     for doc_id, expected in EXPECTED.items():
         assert {k: by_id[doc_id][k] for k in ("title", "publisher", "date")} == {
-            k: expected[k] for k in ("title", "publisher", "date")}
+            k: expected[k] for k in ("title", "publisher", "date")
+        }
         assert by_id[doc_id]["passages"] > 0 and by_id[doc_id]["warnings"] == []
 
 
@@ -36,16 +37,33 @@ def test_documents_table_is_readable(seed_service, seed_settings):
 
 
 def test_ask_prints_answer_and_numbered_citations(seed_service, seed_settings):
-    result = run("--index-dir", str(seed_settings.index_dir), "ask", "did Japan threaten to sell Treasuries?",
-                 "--source", str(SEEDS))
+    result = run(
+        "--index-dir",
+        str(seed_settings.index_dir),
+        "ask",
+        "did Japan threaten to sell Treasuries?",
+        "--source",
+        str(SEEDS),
+    )
     assert result.exit_code == 0, result.output
-    assert '[1] TRT World, "Japan says no plan to threaten $1T+ Treasuries sale in US trade talks", 2025-05-04' \
+    assert (
+        '[1] TRT World, "Japan says no plan to threaten $1T+ Treasuries sale in US trade talks", 2025-05-04'
         in result.output
+    )
 
 
 def test_ask_json_is_the_contract(seed_service, seed_settings):
-    result = run("--index-dir", str(seed_settings.index_dir), "ask", "what tariff did Trump put on Japan?",
-                 "--json", "--k", "3", "--source", str(SEEDS))
+    result = run(
+        "--index-dir",
+        str(seed_settings.index_dir),
+        "ask",
+        "what tariff did Trump put on Japan?",
+        "--json",
+        "--k",
+        "3",
+        "--source",
+        str(SEEDS),
+    )
     data = json.loads(result.output)
     assert set(data) == {"question", "abstained", "answer", "passages"}
     assert len(data["passages"]) == 3 and data["passages"][0]["rank"] == 1

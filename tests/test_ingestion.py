@@ -9,40 +9,74 @@ import pytest
 
 from qa_service.corpus import build_corpus, load_documents
 from qa_service.settings import load_settings
-
 from tests.conftest import FIXTURES, SEEDS
 
 EXPECTED = {
     "000_aff2b0a0751f274a": {
         "title": "Japan says no plan to threaten $1T+ Treasuries sale in US trade talks",
-        "publisher": "TRT World", "author": None, "date": "2025-05-04",
+        "publisher": "TRT World",
+        "author": None,
+        "date": "2025-05-04",
     },
     "001_368069da228b5b29": {
         "title": "Japan says its US$1 trillion in US Treasuries could be leverage in trade talks",
-        "publisher": "South China Morning Post", "author": None, "date": "2025-05-02",
+        "publisher": "South China Morning Post",
+        "author": None,
+        "date": "2025-05-02",
     },
     "002_ab862d0e136790e3": {
-        "title": "Foreign Government Threatens to Use $1 Trillion in US Treasury Holdings as Leverage in Trade Negotiations",
-        "publisher": "The Western Journal", "author": "Jack Davis", "date": "2025-05-05",
+        "title": (
+            "Foreign Government Threatens to Use $1 Trillion in US Treasury Holdings as Leverage in Trade Negotiations"
+        ),
+        "publisher": "The Western Journal",
+        "author": "Jack Davis",
+        "date": "2025-05-05",
     },
     "003_51eea627eb5f8ad1": {
         "title": "Japan Puts Its Chips On the Table Against Trump’s Tariff Poker. $1 Trillion In US Treasuries",
-        "publisher": "Reuters", "author": "Leika Kihara and Makiko Yamazaki", "date": "2025-05-02",
+        "publisher": "Reuters",
+        "author": "Leika Kihara and Makiko Yamazaki",
+        "date": "2025-05-02",
     },
     "004_4f177aa8e0bda902": {
         "title": "Japan Hints at Using U.S. Debt Holdings in Trade Talks With Trump Administration",
-        "publisher": "Nuztrend", "author": "Nuztrend Team", "date": "2025-05-06",
+        "publisher": "Nuztrend",
+        "author": "Nuztrend Team",
+        "date": "2025-05-06",
     },
 }
 # Page chrome seen in the seeds; none of it may reach a document's clean text.
-CHROME = [line.strip() for line in (Path(__file__).parent / "eval" / "chrome_markers.txt").read_text().splitlines()
-          if line.strip() and not line.startswith("#")] + [
-    "Israel intensifies Gaza bombings", "By Baba Umar", "Celebrations in Damascus", "Sun. 22 Feb 2026",
-    "Columbus", "663904", "jackwritings1@gmail.com", "freelance writer", "Reporting by", "Editing by",
-    "TrumpTariffs.html", "中国政府网", "JapanGov", "Jerome H. Powell", "tolls a bell", "Frank Robichon",
-    "Shigeru Ishiba speaks to reporters", "speaks during an interview in Tokyo in April", "Masayoshi Son",
-    "Be the first one to comment", "cross-check facts independently", "Share your feedback", "Story by",
-    "min read", "Contact us", "Date: 06-may-2025",
+CHROME = [
+    line.strip()
+    for line in (Path(__file__).parent / "eval" / "chrome_markers.txt").read_text().splitlines()
+    if line.strip() and not line.startswith("#")
+] + [
+    "Israel intensifies Gaza bombings",
+    "By Baba Umar",
+    "Celebrations in Damascus",
+    "Sun. 22 Feb 2026",
+    "Columbus",
+    "663904",
+    "jackwritings1@gmail.com",
+    "freelance writer",
+    "Reporting by",
+    "Editing by",
+    "TrumpTariffs.html",
+    "中国政府网",
+    "JapanGov",
+    "Jerome H. Powell",
+    "tolls a bell",
+    "Frank Robichon",
+    "Shigeru Ishiba speaks to reporters",
+    "speaks during an interview in Tokyo in April",
+    "Masayoshi Son",
+    "Be the first one to comment",
+    "cross-check facts independently",
+    "Share your feedback",
+    "Story by",
+    "min read",
+    "Contact us",
+    "Date: 06-may-2025",
 ]
 
 
@@ -117,13 +151,21 @@ def test_markdown_and_html_fixtures_ingest_cleanly():
     found = {d.doc_id: d for d in documents}
     md, html = found["harbour-report"], found["orchard"]
     assert (md.title, md.author, md.date, md.publisher) == (
-        "Port of Valdora reopens after storm repairs", "Mira Castell", "2024-03-18", "Coastal Ledger")
+        "Port of Valdora reopens after storm repairs",
+        "Mira Castell",
+        "2024-03-18",
+        "Coastal Ledger",
+    )
     assert md.url == "https://example.org/valdora-port"
     assert md.text.startswith("The Port of Valdora reopened")
     for chrome in ("Related articles", "Storm closes Valdora port", "{%", "include", "http"):
         assert chrome not in md.text
     assert (html.title, html.author, html.date, html.publisher) == (
-        "Frost cuts apple harvest in Lindmark valley", "Tomas Reyes", "2023-10-02", "Valley Courier")
+        "Frost cuts apple harvest in Lindmark valley",
+        "Tomas Reyes",
+        "2023-10-02",
+        "Valley Courier",
+    )
     assert html.url == "https://valley-courier.example/frost-apples"
     assert "emergency payments" in html.text
     for chrome in ("Subscribe", "Most read", "Council approves", "Great article", "All rights reserved", "Sport"):
@@ -142,6 +184,10 @@ def test_unreadable_files_are_skipped_with_a_warning_naming_them(tmp_path):
     corpus = build_corpus(settings)
     assert {d.doc_id for d in corpus.documents} == {"harbour-report", "orchard"}
     joined = "\n".join(corpus.warnings)
-    for name, reason in [("empty.txt", "empty"), ("binary.txt", "binary"), ("latin1.txt", "encoding"),
-                         ("huge.md", "too large")]:
+    for name, reason in [
+        ("empty.txt", "empty"),
+        ("binary.txt", "binary"),
+        ("latin1.txt", "encoding"),
+        ("huge.md", "too large"),
+    ]:
         assert f"skipped {name}" in joined and reason in joined

@@ -117,7 +117,7 @@ def clean_blocks(blocks: list[Block], rules: Rules, facts: PageFacts) -> list[li
             lines.append(line)
         if lines:
             paragraphs.append(lines)
-            in_body = in_body or sum(words(line) for line in lines) >= 25 and not all(map(is_bullet, lines))
+            in_body = in_body or (sum(words(line) for line in lines) >= 25 and not all(map(is_bullet, lines)))
     return _drop_author_box(paragraphs, facts)
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-TERMINAL = tuple('.!?…:;"”’\')')
+TERMINAL = tuple(".!?…:;\"”’')")
 BULLETS = ("•", "-", "*", "–", "·", "▪", "◦")
 ICON_ONLY = re.compile(r"^[\W_]{1,3}$")
 

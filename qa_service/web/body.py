@@ -11,7 +11,14 @@ from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMe
 CHUNK = 64 * 1024
 STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
 BRACKET = re.compile(r"[\[\]{}]")
-JSON_KINDS = {list: "an array", str: "a string", int: "a number", float: "a number", bool: "a boolean", type(None): "null"}
+JSON_KINDS = {
+    list: "an array",
+    str: "a string",
+    int: "a number",
+    float: "a number",
+    bool: "a boolean",
+    type(None): "null",
+}
 
 
 def _too_large(limit: int) -> RequestEntityTooLarge:

@@ -75,7 +75,7 @@ def paths() -> dict:
         ),
         "/api/chat": _post(
             "Answer the last message of a conversation",
-            "Resolves a follow-up question (\"what did he say later?\") against the earlier messages, "
+            'Resolves a follow-up question ("what did he say later?") against the earlier messages, '
             "then answers it like /api/ask; `resolved_question` says what was searched.",
             "ChatRequest",
             "ChatAnswer",

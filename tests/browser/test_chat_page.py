@@ -99,7 +99,7 @@ def test_a_follow_up_sends_the_earlier_turns(page, seed_server) -> None:
     messages = json.loads(sent.value.post_data)["messages"]
     assert [m["role"] for m in messages] == ["user", "assistant", "user"]
     assert messages[0]["content"] == "What did Kato say on Friday?"
-    assert messages[1]["content"] == first_answer.strip()
+    assert messages[1]["content"].split() == first_answer.split()
     assert messages[2]["content"] == "What did he say two days later?"
     follow_up = page.locator(".turn-assistant").nth(1).locator(".answer")
     expect(follow_up).to_be_visible()

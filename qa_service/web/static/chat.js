@@ -112,26 +112,37 @@
     card.classList.add("flash");
   }
 
+  // The composed answer: each sentence ends with its [n] marker, which becomes a button to source card n.
   function answerText(text, turn, passages) {
     const p = el("p", "answer-text");
     const byRank = new Map(passages.map((passage) => [passage.rank, passage]));
     const pattern = /\[(\d+)\]/g;
+    let part = el("span", "answer-part");
     let at = 0;
     for (const match of text.matchAll(pattern)) {
       const rank = Number(match[1]);
       const passage = byRank.get(rank);
-      if (match.index > at) p.appendChild(document.createTextNode(text.slice(at, match.index)));
+      const before = text.slice(at, match.index);
+      if (before.trim()) part.appendChild(document.createTextNode(part.childNodes.length ? before : before.trimStart()));
       if (passage) {
         const label = `Source ${rank}: ${sourceName(passage.citation)}, ${humanDate(passage.citation.date)}`;
         const marker = button("cite-marker", `[${rank}]`, label);
         marker.addEventListener("click", () => focusCard(turn, rank));
-        p.appendChild(marker);
+        if (!part.childNodes.length && p.lastChild) {
+          p.lastChild.appendChild(marker); // "[1] [2]": a second marker for the same sentence
+        } else {
+          part.appendChild(marker);
+          p.appendChild(part);
+          part = el("span", "answer-part");
+        }
       } else {
-        p.appendChild(document.createTextNode(match[0]));
+        part.appendChild(document.createTextNode(match[0]));
       }
       at = match.index + match[0].length;
     }
-    if (at < text.length) p.appendChild(document.createTextNode(text.slice(at)));
+    const rest = text.slice(at).trim();
+    if (rest) part.appendChild(document.createTextNode(rest));
+    if (part.childNodes.length) p.appendChild(part);
     return p;
   }
 
