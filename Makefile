@@ -13,8 +13,8 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --upgrade pip >/dev/null
-	# torch first and pinned: the CPU build comes from the machine's find-links, never CUDA wheels
-	$(BIN)/pip install torch==2.13.0
+	# torch first and pinned: the CPU build (from pip's find-links here, or TORCH_INDEX in an image)
+	$(BIN)/pip install torch==2.13.0 $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
 	$(BIN)/pip install -e '.[dev]'
 	touch $(STAMP)
 

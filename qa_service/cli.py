@@ -162,6 +162,19 @@ def serve(ctx, host: str | None, port: int | None, source: Path | None, rebuild:
     run_server(_settings(ctx, host=host, port=port, source_dir=source), rebuild=rebuild)
 
 
+@main.command(name="settings")
+@click.pass_context
+def show_settings(ctx) -> None:
+    """Print every setting: its value now, its environment variable, and what it does."""
+    from .settings import Settings
+
+    settings = _settings(ctx)
+    for name, field in Settings.model_fields.items():
+        value = getattr(settings, name)
+        shown = "(set)" if name == "admin_token" and value else value
+        click.echo(f"{name:<20} QA_{name.upper():<22} {shown!s:<24} {field.description or ''}")
+
+
 @main.command()
 @click.option("--quick", is_flag=True, help="Tiny sizes and few repetitions (the smoke run in `make test`).")
 @click.option("--out", type=click.Path(path_type=Path), default=Path("benchmarks/results"), show_default=True)

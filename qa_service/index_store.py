@@ -88,7 +88,14 @@ def _versions() -> dict:
 
 
 def choose_faiss_index(vectors: np.ndarray, exact_limit: int):
-    """Exact inner product below ``exact_limit`` passages, HNSW above it (recall measured in the bench)."""
+    """Exact inner product up to ``exact_limit`` passages; above it IVF-Flat (k-means cells, inverted lists).
+
+    Returns the filled index and its description for the manifest. IVF over HNSW because on two
+    cores it builds ~5x faster (100k passages: 10 s against 45 s; 1M: about a minute against ~8
+    minutes) at recall@10 >= 0.95 and sub-millisecond search; see docs/performance.md. About 4*sqrt(n)
+    cells, a power of two, and ~3% of them probed per query; trained on a fixed sample, so the
+    same vectors always give the same index.
+    """
     import faiss
 
     n, dim = vectors.shape
@@ -96,11 +103,15 @@ def choose_faiss_index(vectors: np.ndarray, exact_limit: int):
         index = faiss.IndexFlatIP(dim)
         index.add(vectors)
         return index, "IndexFlatIP"
-    index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
-    index.hnsw.efConstruction = 80
-    index.hnsw.efSearch = 128
+    nlist = 2 ** round(np.log2(4 * np.sqrt(n)))
+    nprobe = max(16, nlist // 32)
+    index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, nlist, faiss.METRIC_INNER_PRODUCT)
+    index.cp.niter = 15
+    sample = np.sort(np.random.default_rng(0).choice(n, min(n, 40 * nlist), replace=False))
+    index.train(np.ascontiguousarray(vectors[sample]))
     index.add(vectors)
-    return index, "IndexHNSWFlat(M=32,efSearch=128)"
+    index.nprobe = nprobe
+    return index, f"IndexIVFFlat(nlist={nlist},nprobe={nprobe})"
 
 
 def _sha256(path: Path) -> str:

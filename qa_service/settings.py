@@ -25,9 +25,9 @@ class Settings(BaseSettings):
         description="Embedding model: a local folder, or the name of the bundled model.",
     )
     catalog_name: str = Field("catalog.toml", description="Optional metadata catalog in the source folder.")
-    embed_batch_size: int = Field(32, ge=1, le=4096)
-    passage_min_words: int = Field(40, ge=5)
-    passage_max_words: int = Field(120, ge=20)
+    embed_batch_size: int = Field(32, ge=1, le=4096, description="Texts per model call while indexing.")
+    passage_min_words: int = Field(40, ge=5, description="Short paragraphs are merged up to this length.")
+    passage_max_words: int = Field(120, ge=20, description="Longer paragraphs are cut at sentence ends.")
     duplicate_threshold: float = Field(
         0.6, ge=0, le=1, description="Word-shingle containment above which two passages are one story."
     )
@@ -35,24 +35,24 @@ class Settings(BaseSettings):
     exact_index_limit: int = Field(
         200_000, ge=1, description="Above this many passages an approximate FAISS index is built."
     )
-    default_mode: Literal["hybrid", "dense", "bm25"] = "hybrid"
+    default_mode: Literal["hybrid", "dense", "bm25"] = Field("hybrid", description="Mode when a request names none.")
     fusion: Literal["score", "rrf"] = Field("score", description="How hybrid mode fuses dense and BM25.")
     candidates: int = Field(50, ge=1, description="Candidates taken from each retriever before fusion.")
     abstain_threshold: float = Field(
         0.418, ge=0, le=1, description="Below this top score the service says the sources do not answer."
     )
-    host: str = "127.0.0.1"
-    port: int = Field(8000, ge=0, le=65535)
+    host: str = Field("127.0.0.1", description="Interface to bind; 0.0.0.0 is an explicit choice.")
+    port: int = Field(8000, ge=0, le=65535, description="Port to serve on.")
     threads: int = Field(8, ge=1, le=256, description="WSGI worker threads.")
-    max_question_chars: int = Field(2000, ge=1)
-    max_body_bytes: int = Field(64 * 1024, ge=1024)
-    max_json_depth: int = Field(20, ge=2)
+    max_question_chars: int = Field(2000, ge=1, description="Longest question accepted, after trimming.")
+    max_body_bytes: int = Field(64 * 1024, ge=1024, description="Larger request bodies are answered 413.")
+    max_json_depth: int = Field(20, ge=2, description="Deeper JSON request bodies are answered 400.")
     rate_limit: str = Field("600/minute", description="Per-client API limit (flask-limiter syntax); empty = off.")
     cors_origins: tuple[str, ...] = Field((), description="Origins allowed to call the API; empty = CORS off.")
     admin_token: str | None = Field(None, description="Enables POST /api/admin/reindex; from the environment only.")
     cache_size: int = Field(1024, ge=0, description="Answers kept for repeated questions; 0 = off.")
     batch_wait_ms: float = Field(3.0, ge=0, le=100, description="How long a question waits to share an encode.")
-    max_batch: int = Field(32, ge=1, le=1024)
+    max_batch: int = Field(32, ge=1, le=1024, description="Most questions encoded in one model call.")
 
     @field_validator("passage_max_words")
     @classmethod
