@@ -20,7 +20,6 @@ import argparse
 import json
 import os
 import random
-import resource
 import statistics
 import sys
 import tempfile
@@ -37,33 +36,165 @@ SEED = 20250504
 PASSAGES_PER_DOC = 10
 NOISE = 0.35  # norm of the Gaussian noise added to a composed vector, relative to its components
 
-FIRST = ("Akira", "Maria", "James", "Li", "Fatima", "Carlos", "Ingrid", "Rahul", "Chen", "Olga", "Kwame",
-         "Sofia", "Hiro", "Amara", "Pierre", "Yuki", "Daniel", "Aisha", "Marco", "Elena")
-LAST = ("Tanaka", "Silva", "Okafor", "Novak", "Haddad", "Lindqvist", "Mehta", "Wang", "Moreau", "Kowalski",
-        "Osei", "Rossi", "Suzuki", "Petrov", "Garcia", "Keller", "Nakamura", "Adeyemi", "Larsen", "Costa")
-ROLES = ("finance minister", "chief executive", "central bank governor", "trade representative", "chief economist",
-         "spokesperson", "energy minister", "head of research")
-ORGS = ("the Finance Ministry", "Northwind Bank", "the Trade Council", "Helios Motors", "the Central Bank",
-        "Atlas Shipping", "the Treasury", "Orion Steel", "Meridian Capital", "the Energy Agency",
-        "Vega Semiconductors", "the Statistics Office", "Cobalt Mining", "Harbor Insurance", "the Labour Union")
-PLACES = ("Japan", "Brazil", "Nigeria", "Germany", "India", "Canada", "Mexico", "Korea", "France", "Kenya",
-          "Australia", "Poland", "Chile", "Egypt", "Vietnam", "Norway", "Turkey", "Spain", "Indonesia", "Peru")
-TOPICS = ("tariffs on steel imports", "interest rates", "electric vehicle sales", "government bond holdings",
-          "crude oil output", "semiconductor exports", "housing prices", "wheat harvests", "consumer inflation",
-          "shipping costs", "copper demand", "factory orders", "unemployment benefits", "currency intervention",
-          "corporate tax rates", "natural gas storage", "airline capacity", "retail spending", "public debt",
-          "rare earth supplies", "pension reform", "bank lending", "coal imports", "tourism revenue",
-          "minimum wages", "solar panel installations", "fertiliser prices", "container traffic",
-          "mortgage approvals", "defence spending")
+FIRST = (
+    "Akira",
+    "Maria",
+    "James",
+    "Li",
+    "Fatima",
+    "Carlos",
+    "Ingrid",
+    "Rahul",
+    "Chen",
+    "Olga",
+    "Kwame",
+    "Sofia",
+    "Hiro",
+    "Amara",
+    "Pierre",
+    "Yuki",
+    "Daniel",
+    "Aisha",
+    "Marco",
+    "Elena",
+)
+LAST = (
+    "Tanaka",
+    "Silva",
+    "Okafor",
+    "Novak",
+    "Haddad",
+    "Lindqvist",
+    "Mehta",
+    "Wang",
+    "Moreau",
+    "Kowalski",
+    "Osei",
+    "Rossi",
+    "Suzuki",
+    "Petrov",
+    "Garcia",
+    "Keller",
+    "Nakamura",
+    "Adeyemi",
+    "Larsen",
+    "Costa",
+)
+ROLES = (
+    "finance minister",
+    "chief executive",
+    "central bank governor",
+    "trade representative",
+    "chief economist",
+    "spokesperson",
+    "energy minister",
+    "head of research",
+)
+ORGS = (
+    "the Finance Ministry",
+    "Northwind Bank",
+    "the Trade Council",
+    "Helios Motors",
+    "the Central Bank",
+    "Atlas Shipping",
+    "the Treasury",
+    "Orion Steel",
+    "Meridian Capital",
+    "the Energy Agency",
+    "Vega Semiconductors",
+    "the Statistics Office",
+    "Cobalt Mining",
+    "Harbor Insurance",
+    "the Labour Union",
+)
+PLACES = (
+    "Japan",
+    "Brazil",
+    "Nigeria",
+    "Germany",
+    "India",
+    "Canada",
+    "Mexico",
+    "Korea",
+    "France",
+    "Kenya",
+    "Australia",
+    "Poland",
+    "Chile",
+    "Egypt",
+    "Vietnam",
+    "Norway",
+    "Turkey",
+    "Spain",
+    "Indonesia",
+    "Peru",
+)
+TOPICS = (
+    "tariffs on steel imports",
+    "interest rates",
+    "electric vehicle sales",
+    "government bond holdings",
+    "crude oil output",
+    "semiconductor exports",
+    "housing prices",
+    "wheat harvests",
+    "consumer inflation",
+    "shipping costs",
+    "copper demand",
+    "factory orders",
+    "unemployment benefits",
+    "currency intervention",
+    "corporate tax rates",
+    "natural gas storage",
+    "airline capacity",
+    "retail spending",
+    "public debt",
+    "rare earth supplies",
+    "pension reform",
+    "bank lending",
+    "coal imports",
+    "tourism revenue",
+    "minimum wages",
+    "solar panel installations",
+    "fertiliser prices",
+    "container traffic",
+    "mortgage approvals",
+    "defence spending",
+)
 CHANGES = ("rise", "fall", "stabilise", "recover", "slow", "double", "shrink", "climb")
 DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-          "November", "December")
-EVENTS = ("a surprise policy change", "weeks of talks", "a sharp drop in demand", "new trade rules",
-          "a court ruling", "an election", "a strike at major ports", "record quarterly results")
-TEMPLATES = ("What did {person} say about {topic} in {place}?", "How will {topic} in {place} change this year?",
-             "Why did {org} comment on {topic}?", "When did {person} discuss {topic}?",
-             "What do analysts expect for {topic} in {place}?", "Did {org} warn about {topic}?")
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+EVENTS = (
+    "a surprise policy change",
+    "weeks of talks",
+    "a sharp drop in demand",
+    "new trade rules",
+    "a court ruling",
+    "an election",
+    "a strike at major ports",
+    "record quarterly results",
+)
+TEMPLATES = (
+    "What did {person} say about {topic} in {place}?",
+    "How will {topic} in {place} change this year?",
+    "Why did {org} comment on {topic}?",
+    "When did {person} discuss {topic}?",
+    "What do analysts expect for {topic} in {place}?",
+    "Did {org} warn about {topic}?",
+)
 
 
 @dataclass(frozen=True)
@@ -110,16 +241,24 @@ def generate(size: int, seed: int = SEED) -> Synthetic:
                 spans.append((pos, pos + len(s)))
                 pos += len(s) + 1
             pid = len(passages)
-            passages.append(Passage(pid, doc_id, len(texts), offsets, offsets + len(text), text, tuple(spans),
-                                    sentence_row, pid))
+            passages.append(
+                Passage(pid, doc_id, len(texts), offsets, offsets + len(text), text, tuple(spans), sentence_row, pid)
+            )
             parts.append(tuple(named))
             sentence_row += len(spans)
             texts.append(text)
             offsets += len(text) + 2
         day = 1 + d % 28
-        documents.append(Document(doc_id=doc_id, title=f"Synthetic report {d}", text="\n\n".join(texts),
-                                  publisher=f"Wire {d % 7}", date=f"2025-{1 + d % 12:02d}-{day:02d}",
-                                  source_path=f"synthetic/{doc_id}.txt"))
+        documents.append(
+            Document(
+                doc_id=doc_id,
+                title=f"Synthetic report {d}",
+                text="\n\n".join(texts),
+                publisher=f"Wire {d % 7}",
+                date=f"2025-{1 + d % 12:02d}-{day:02d}",
+                source_path=f"synthetic/{doc_id}.txt",
+            )
+        )
     return Synthetic(tuple(documents), tuple(passages), tuple(parts))
 
 
@@ -129,8 +268,14 @@ def questions(n: int, seed: int = SEED + 1) -> list[str]:
     seen: dict[str, None] = {}
     while len(seen) < n:
         template = rng.choice(TEMPLATES)
-        seen[template.format(person=f"{rng.choice(FIRST)} {rng.choice(LAST)}", topic=rng.choice(TOPICS),
-                             place=rng.choice(PLACES), org=rng.choice(ORGS))] = None
+        seen[
+            template.format(
+                person=f"{rng.choice(FIRST)} {rng.choice(LAST)}",
+                topic=rng.choice(TOPICS),
+                place=rng.choice(PLACES),
+                org=rng.choice(ORGS),
+            )
+        ] = None
     return list(seen)
 
 
@@ -138,34 +283,52 @@ def _unit(x: np.ndarray) -> np.ndarray:
     return (x / np.linalg.norm(x, axis=-1, keepdims=True)).astype(np.float32)
 
 
-def composed_vectors(corpus: Synthetic, encode: Callable[[list[str]], np.ndarray], seed: int = SEED):
+def composed_vectors(
+    corpus: Synthetic, encode: Callable[[list[str]], np.ndarray], seed: int = SEED, chunk: int = 200_000
+):
     """Passage and sentence vectors made of real embeddings of the phrases they name, plus noise."""
     phrases = sorted({p for passage in corpus.parts for sentence in passage for p in sentence})
-    table = dict(zip(phrases, encode(phrases), strict=True))
-    dim = len(next(iter(table.values())))
+    position = {p: i for i, p in enumerate(phrases)}
+    table = np.asarray(encode(phrases), dtype=np.float32)
+    dim = table.shape[1]
+    table = np.vstack([table, np.zeros((1, dim), np.float32)])  # the last row pads short sentences
+    width = max(len(named) for passage in corpus.parts for named in passage)
+    ids = np.full((sum(len(p) for p in corpus.parts), width), len(phrases), dtype=np.int32)
+    row = 0
+    for passage in corpus.parts:
+        for named in passage:
+            ids[row, : len(named)] = [position[p] for p in named]
+            row += 1
     rng = np.random.default_rng(seed)
-    sentence_rows = [np.sum([table[p] for p in named], axis=0) for passage in corpus.parts for named in passage]
-    sentences = _unit(np.asarray(sentence_rows, dtype=np.float32))
-    counts = [len(p) for p in corpus.parts]
-    starts = np.cumsum([0, *counts[:-1]])
-    passages = _unit(np.add.reduceat(sentences, starts, axis=0))
-    passages = _unit(passages + rng.standard_normal(passages.shape, dtype=np.float32) * (NOISE / np.sqrt(dim)))
-    sentences = _unit(sentences + rng.standard_normal(sentences.shape, dtype=np.float32) * (NOISE / np.sqrt(dim)))
+    scale = NOISE / np.sqrt(dim)
+    sentences = np.empty((len(ids), dim), dtype=np.float32)
+    for lo in range(0, len(ids), chunk):
+        part = table[ids[lo : lo + chunk]].sum(axis=1)
+        sentences[lo : lo + chunk] = _unit(part)
+    counts = np.array([len(p) for p in corpus.parts])
+    passages = _unit(np.add.reduceat(sentences, np.concatenate([[0], np.cumsum(counts)[:-1]]), axis=0))
+    passages += rng.standard_normal(passages.shape, dtype=np.float32) * scale
+    passages = _unit(passages)
+    for lo in range(0, len(sentences), chunk):
+        block = sentences[lo : lo + chunk]
+        block += rng.standard_normal(block.shape, dtype=np.float32) * scale
+        sentences[lo : lo + chunk] = _unit(block)
     return passages, sentences
 
 
 def random_vectors(passages: int, sentences: int, dim: int, seed: int = SEED):
     """Uniform random unit vectors: the worst case for approximate search."""
     rng = np.random.default_rng(seed)
-    return (_unit(rng.standard_normal((passages, dim), dtype=np.float32)),
-            _unit(rng.standard_normal((sentences, dim), dtype=np.float32)))
+    return (
+        _unit(rng.standard_normal((passages, dim), dtype=np.float32)),
+        _unit(rng.standard_normal((sentences, dim), dtype=np.float32)),
+    )
 
 
 def _ms(samples: list[float]) -> dict:
     ordered = sorted(samples)
     p99 = ordered[min(len(ordered) - 1, max(0, round(0.99 * len(ordered)) - 1))]
-    return {"p50_ms": round(statistics.median(ordered) * 1000, 3), "p99_ms": round(p99 * 1000, 3),
-            "n": len(ordered)}
+    return {"p50_ms": round(statistics.median(ordered) * 1000, 3), "p99_ms": round(p99 * 1000, 3), "n": len(ordered)}
 
 
 def _timed(fn: Callable, items: list) -> dict:
@@ -198,7 +361,9 @@ def _rss_mb() -> float:
 
 
 def _peak_mb() -> float:
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    from qa_service.bench import peak_rss_mb
+
+    return peak_rss_mb()
 
 
 def _disk(build: Path) -> dict:
@@ -207,13 +372,24 @@ def _disk(build: Path) -> dict:
     for name, size in sizes.items():
         key = name.split("/")[0].split(".")[0]
         groups[key] = groups.get(key, 0) + size
-    return {"total_mb": round(sum(sizes.values()) / 2**20, 1),
-            "by_part_mb": {k: round(v / 2**20, 1) for k, v in sorted(groups.items())}}
+    return {
+        "total_mb": round(sum(sizes.values()) / 2**20, 1),
+        "by_part_mb": {k: round(v / 2**20, 1) for k, v in sorted(groups.items())},
+    }
 
 
-def run_scale(size: int, vectors: str = "auto", embed_limit: int = 10_000, queries: int = 100,
-              workdir: Path | None = None) -> dict:
-    """Build, load and query a ``size``-passage synthetic index; return the figures as a dict."""
+def run_scale(
+    size: int,
+    vectors: str = "auto",
+    embed_limit: int = 10_000,
+    queries: int = 100,
+    workdir: Path | None = None,
+    threads: int = 0,
+) -> dict:
+    """Build, load and query a ``size``-passage synthetic index; return the figures as a dict.
+
+    The build uses the libraries' default threads; queries use ``threads`` (0: the default too).
+    """
     import faiss
 
     from qa_service import index_store
@@ -275,8 +451,14 @@ def run_scale(size: int, vectors: str = "auto", embed_limit: int = 10_000, queri
         index_store.choose_faiss_index, index_store.terms, bm25s.BM25.index = timed_choose, timed_terms, timed_index
         try:
             start = time.perf_counter()
-            build = index_store.write_index(Corpus(corpus.documents, corpus.passages, ()), pv, sv, settings,
-                                            embedder.name, f"synthetic-{size}-{SEED}")
+            build = index_store.write_index(
+                Corpus(corpus.documents, corpus.passages, ()),
+                pv,
+                sv,
+                settings,
+                embedder.name,
+                f"synthetic-{size}-{SEED}",
+            )
             timings["write_index_s"] = time.perf_counter() - start
         finally:
             index_store.choose_faiss_index, index_store.terms, bm25s.BM25.index = real_choose, real_terms, real_index
@@ -294,12 +476,21 @@ def run_scale(size: int, vectors: str = "auto", embed_limit: int = 10_000, queri
         for q in asked[:5]:
             service.ask(q)
         qvecs = embedder.encode(asked)
+        search = lambda v: loaded.dense.search(v.reshape(1, -1), settings.candidates)  # noqa: E731
+        dense_default = _timed(search, list(qvecs[5:]))
+        if threads:
+            import torch
+
+            torch.set_num_threads(threads)
+            faiss.omp_set_num_threads(threads)
         ask = _timed(service.ask, asked[5:])
         encode = _timed(lambda q: embedder.encode([q]), asked[5:])
-        dense = _timed(lambda v: loaded.dense.search(v.reshape(1, -1), settings.candidates), list(qvecs[5:]))
+        dense = _timed(search, list(qvecs[5:]))
         qterms = [[t for t in terms(q) if t in loaded.bm25.vocab_dict] for q in asked[5:]]
-        bm25 = _timed(lambda ts: loaded.bm25.retrieve([ts], k=settings.candidates, show_progress=False, n_threads=0),
-                      [t for t in qterms if t])
+        bm25 = _timed(
+            lambda ts: loaded.bm25.retrieve([ts], k=settings.candidates, show_progress=False, n_threads=0),
+            [t for t in qterms if t],
+        )
         recall = recall_at_10(loaded.dense, loaded.passage_vectors, qvecs)
         result = {
             "passages": size,
@@ -307,12 +498,18 @@ def run_scale(size: int, vectors: str = "auto", embed_limit: int = 10_000, queri
             "vectors": kind,
             "faiss_index": loaded.manifest.faiss_index,
             "recall_at_10": recall,
-            "faiss_threads": faiss.omp_get_max_threads(),
+            "query_threads": faiss.omp_get_max_threads(),
             "timings_s": {k: round(v, 2) for k, v in timings.items()},
             "build_passages_per_s": round(size / (timings["vectors_s"] + timings["write_index_s"]), 1),
             "disk": disk,
             "rss_mb": {"before_load": rss_before, "loaded": rss_loaded, "peak": _peak_mb()},
-            "latency": {"ask": ask, "encode": encode, "dense_search": dense, "bm25_retrieve": bm25},
+            "latency": {
+                "ask": ask,
+                "encode": encode,
+                "dense_search": dense,
+                "dense_search_default_threads": dense_default,
+                "bm25_retrieve": bm25,
+            },
         }
         if kind == "model":  # the same corpus with composed vectors: is the proxy used above the limit fair?
             cpv, _ = composed_vectors(corpus, embedder.encode)
@@ -333,9 +530,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--embed-limit", type=int, default=10_000, help="Largest size embedded with the model.")
     parser.add_argument("--queries", type=int, default=100)
     parser.add_argument("--workdir", type=Path, default=None, help="Where the temporary index is built.")
+    parser.add_argument("--threads", type=int, default=0, help="torch and faiss threads for queries (0: default).")
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    result = run_scale(args.size, args.vectors, args.embed_limit, args.queries, args.workdir)
+    result = run_scale(args.size, args.vectors, args.embed_limit, args.queries, args.workdir, args.threads)
     json.dump(result, sys.stdout)
     sys.stdout.write("\n")
     return 0

@@ -441,9 +441,10 @@
     .then((health) => {
       if (!health) return;
       const summary = document.getElementById("corpus-summary");
+      const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
       summary.textContent =
-        `Answers quoted from ${health.documents} indexed articles (${health.passages} passages), ` +
-        "each cited with its date.";
+        `Answers quoted from ${plural(health.documents, "indexed article")} ` +
+        `(${plural(health.passages, "passage")}), each cited with its date.`;
     })
     .catch(() => {});
 
