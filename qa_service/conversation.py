@@ -110,6 +110,19 @@ SENTENCE_START_WORDS = {
 }
 
 
+LATER = re.compile(r"\b(later|afterwards?|after that|the next day|the day after|since then|subsequently)\b", re.I)
+EARLIER = re.compile(r"\b(earlier|before|beforehand|previously|prior to that)\b", re.I)
+
+
+def time_direction(question: str) -> int:
+    """+1 when a follow-up asks what came later, -1 when it asks what came before, else 0."""
+    if LATER.search(question):
+        return 1
+    if EARLIER.search(question):
+        return -1
+    return 0
+
+
 @dataclass(frozen=True)
 class Turn:
     role: str  # "user" or "assistant"

@@ -76,6 +76,14 @@ class LoadedIndex:
         return terms(self.passages[passage_id].text)
 
 
+def _bm25s():
+    """bm25s, imported late (slow) and with the DEBUG logging it switches on at import turned back off."""
+    import bm25s
+
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    return bm25s
+
+
 def _versions() -> dict:
     names = ("sentence-transformers", "faiss-cpu", "bm25s", "torch", "numpy", "qa-service")
     found = {}
@@ -130,9 +138,9 @@ def write_index(
     fingerprint: str,
 ) -> Path:
     """Write a complete build into a fresh folder, then point ``current`` at it atomically."""
-    import bm25s
     import faiss
 
+    bm25s = _bm25s()
     root = settings.index_dir
     builds = root / BUILDS
     builds.mkdir(parents=True, exist_ok=True)
@@ -264,9 +272,9 @@ def index_status(settings: Settings) -> str | None:
 
 def load_index(settings: Settings, check_sources: bool = True) -> LoadedIndex:
     """Load the current build, refusing one that is corrupt or was built for other sources or model."""
-    import bm25s
     import faiss
 
+    bm25s = _bm25s()
     build = current_build(settings)
     manifest = read_manifest(build)
     check_files(build, manifest)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import re
 import threading
 from collections import Counter, OrderedDict
 from dataclasses import replace
 
 from .answering import answer as compose_answer
 from .batching import BatcherClosedError, MicroBatcher
-from .conversation import Turn, resolve
+from .conversation import Turn, resolve, time_direction
 from .domain import Answer, AskOptions, Document
 from .embedding import Embedder
 from .errors import InvalidRequestError, NotFoundError
@@ -123,8 +125,44 @@ class QAService:
             raise InvalidRequestError("messages: need at least one message with role 'user'")
         question = turns[last].content
         resolved = resolve(question, turns[:last])
-        result = self.ask(resolved, options)
-        return replace(result, question=question, resolved_question=resolved)
+        options = options or AskOptions(mode=self.settings.default_mode)
+        timed = self._ask_in_time(question, resolved, turns[:last], options)
+        result = timed or (resolved, self.ask(resolved, options))
+        return replace(result[1], question=question, resolved_question=result[0])
+
+    def _ask_in_time(
+        self, question: str, resolved: str, history: list[Turn], options: AskOptions
+    ) -> tuple[str, Answer] | None:
+        """ "What did he say two days later?": search sources dated after those of the previous answer.
+
+        The previous user question is asked again (usually a cache hit) to learn the dates of the
+        sources its answer cited. None when the question is not about time or nothing fits.
+        """
+        direction = time_direction(question)
+        earlier = [i for i, t in enumerate(history) if t.role == "user"]
+        if not direction or not earlier:
+            return None
+        previous = self.ask(resolve(history[earlier[-1]].content, history[: earlier[-1]]), options)
+        cited = {int(n) for n in re.findall(r"\[(\d+)\]", previous.answer or "")} or {1}
+        dates = sorted(p.citation.date for p in previous.passages if p.rank in cited and p.citation.date)
+        if not dates:
+            return None
+        if direction > 0:
+            bound = (dt.date.fromisoformat(dates[0]) + dt.timedelta(days=1)).isoformat()
+            narrowed, note = (
+                replace(options, since=max(filter(None, [options.since, bound]))),
+                f"dated {bound} or later",
+            )
+        else:
+            bound = (dt.date.fromisoformat(dates[-1]) - dt.timedelta(days=1)).isoformat()
+            narrowed, note = (
+                replace(options, until=min(filter(None, [options.until, bound]))),
+                f"dated {bound} or earlier",
+            )
+        result = self.ask(resolved, narrowed)
+        if result.abstained:
+            return None
+        return f"{resolved} [sources {note}]", result
 
     def reindex(self) -> LoadedIndex:
         """Build from the sources and swap the new index in; requests in flight finish on the old one."""

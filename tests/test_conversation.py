@@ -64,3 +64,24 @@ def test_chat_answers_a_follow_up_against_the_corpus(seed_service):
     assert result.question == "did he say japan actually has to use it?"
     assert "Nicholas Smith" in result.resolved_question
     assert any("just brandish it" in p.text for p in result.passages[:3])
+
+
+def test_later_follow_up_searches_sources_after_the_previous_answer(seed_service):
+    first = "What did Japan's finance minister say on Friday about the country's US Treasury holdings?"
+    previous = seed_service.ask(first)
+    turns = [Turn("user", first), Turn("assistant", previous.answer), Turn("user", "what did he say two days later?")]
+    result = seed_service.chat(turns)
+    assert "[sources dated 2025-05-03 or later]" in result.resolved_question
+    assert not result.abstained
+    assert all(p.citation.date >= "2025-05-03" for p in result.passages)
+    assert any(
+        "weren't meant to suggest selling" in p.text or "does not plan to sell" in p.text for p in result.passages[:3]
+    )
+
+
+def test_time_words_are_recognised():
+    from qa_service.conversation import time_direction
+
+    assert time_direction("what did he say two days later?") == 1
+    assert time_direction("and what had he said before?") == -1
+    assert time_direction("who is he?") == 0
