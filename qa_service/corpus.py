@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from .catalog import Catalog
 from .chunking import chunk_documents, group_duplicates
 from .cleaning import clean_document
+from .cleaning.rules import rules_bytes
 from .domain import Document, Passage
 from .errors import SourceError
 from .loading import Skipped, fingerprint_sources, read_sources
@@ -15,7 +16,8 @@ from .settings import Settings
 
 log = logging.getLogger(__name__)
 
-# Bump when cleaning or chunking changes what a folder turns into: old indexes become stale.
+# Bump when cleaning or chunking code changes what a folder turns into: old indexes become stale.
+# (Edits to the chrome rules in data/boilerplate.toml are fingerprinted automatically.)
 PIPELINE_VERSION = "3"
 
 
@@ -38,6 +40,7 @@ def corpus_fingerprint(settings: Settings) -> str:
             settings.catalog_name,
         ]
     ).encode()
+    extra += rules_bytes()  # editing the chrome rules changes what every page cleans to
     catalog = settings.catalog_path
     if catalog.is_file():
         extra += catalog.read_bytes()

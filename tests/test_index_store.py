@@ -166,3 +166,13 @@ def test_manifest_is_plain_json_on_disk(source_copy, tmp_path):
     build = build_index(settings_for(source_copy, tmp_path), HashEmbedder())
     data = json.loads((build / "manifest.json").read_text())
     assert data["passages"] == sum(1 for _ in (build / "passages.jsonl").open())
+
+
+def test_edited_chrome_rules_make_the_index_stale(source_copy, tmp_path, monkeypatch):
+    settings = settings_for(source_copy, tmp_path)
+    build_index(settings, HashEmbedder())
+    import qa_service.corpus as corpus
+
+    original = corpus.rules_bytes()
+    monkeypatch.setattr(corpus, "rules_bytes", lambda: original + b"\n# a new rule\n")
+    assert "changed" in index_status(settings)

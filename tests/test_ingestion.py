@@ -191,3 +191,29 @@ def test_unreadable_files_are_skipped_with_a_warning_naming_them(tmp_path):
         ("huge.md", "too large"),
     ]:
         assert f"skipped {name}" in joined and reason in joined
+
+
+def test_a_page_from_another_site_is_cleaned_by_the_same_rules():
+    """No rule knows this site: cookie banner, nav bar, social lines, teasers and a headline list all go."""
+    documents, _ = load_documents(load_settings(source_dir=FIXTURES / "other_site"))
+    (doc,) = documents
+    assert doc.title == "Korea Weighs Dollar Reserves as Bargaining Tool, Official Says"
+    assert (doc.author, doc.date) == ("Min-jun Park", "2025-06-14")
+    assert doc.text.startswith("South Korea's finance ministry is studying")
+    assert doc.text.endswith("needed to defend the won.")
+    for chrome in (
+        "cookies",
+        "Menu",
+        "Markets |",
+        "Share this",
+        "Getty",
+        "Advertisement",
+        "Read next",
+        "Follow us",
+        "newsletter",
+        "Weak Won Struggles",
+        "Gateway Rail",
+        "All rights reserved",
+    ):
+        assert chrome not in doc.text
+    assert "selling dollar assets was not under consideration" in doc.text

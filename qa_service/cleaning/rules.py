@@ -44,9 +44,13 @@ class Rules:
         return self._any(self.photo_credits, line)
 
 
+def rules_bytes() -> bytes:
+    return resources.files("qa_service.data").joinpath("boilerplate.toml").read_bytes()
+
+
 @cache
 def load_rules() -> Rules:
-    raw = tomllib.loads(resources.files("qa_service.data").joinpath("boilerplate.toml").read_text("utf-8"))
+    raw = tomllib.loads(rules_bytes().decode("utf-8"))
     return Rules(
         chrome_lines=_compile(raw["chrome_lines"]),
         section_ends=_compile(raw["section_ends"]),
