@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .chunking import shingles
 from .domain import Answer, AnswerPassage, AskOptions, Citation, Hit, Passage
 from .index_store import LoadedIndex
 from .terms import coverage, terms
@@ -47,11 +46,11 @@ def citation(index: LoadedIndex, passage: Passage) -> Citation:
     )
 
 
-def collapse(hits: list[Hit], k: int) -> list[tuple[Hit, list[Hit]]]:
+def collapse(hits: list[Hit], k: int, index: LoadedIndex) -> list[tuple[Hit, list[Hit]]]:
     """The top ``k`` distinct texts, each with the hits from other outlets that carry the same text."""
-    kept: list[tuple[Hit, list[Hit], set]] = []
+    kept: list[tuple[Hit, list[Hit], frozenset]] = []
     for hit in hits:
-        grams = shingles(hit.passage.text)
+        grams = index.passage_shingles(hit.passage.passage_id)
         for rep, dupes, rep_grams in kept:
             same_group = hit.passage.group == rep.passage.group
             shared = len(grams & rep_grams) / max(1, min(len(grams), len(rep_grams)))
@@ -73,9 +72,10 @@ def score_sentences(
     rows = index.sentence_vectors[passage.first_sentence : passage.first_sentence + len(passage.sentences)]
     cosines = rows @ qvec
     scored = []
-    for (start, end), cos, vector in zip(passage.sentences, cosines, rows, strict=True):
+    sentence_terms = index.sentence_terms(passage.passage_id)
+    for (start, end), cos, vector, words in zip(passage.sentences, cosines, rows, sentence_terms, strict=True):
         text = passage.text[start:end]
-        cover = coverage(qterms, terms(text), index.idf, index.default_idf)
+        cover = coverage(qterms, words, index.idf, index.default_idf)
         scored.append(ScoredSentence(rank, (start, end), text, 0.7 * float(cos) + 0.3 * cover, vector))
     return scored
 
@@ -119,7 +119,7 @@ def answer(
     threshold: float,
 ) -> Answer:
     qterms = terms(question)
-    groups = collapse(hits, options.k)
+    groups = collapse(hits, options.k, index)
     passages: list[AnswerPassage] = []
     answer_candidates: list[ScoredSentence] = []
     for rank, (hit, dupes) in enumerate(groups, start=1):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .terms import terms
 
@@ -126,8 +127,13 @@ def parse_question(question: str) -> Constraints:
     )
 
 
+@lru_cache(maxsize=4096)
+def _whole_word(term: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<![\w]){re.escape(term)}(?![\w])")
+
+
 def _present(term: str, text_lower: str) -> bool:
-    if re.search(rf"(?<![\w]){re.escape(term)}(?![\w])", text_lower):
+    if _whole_word(term).search(text_lower):
         return True
     return any(alias in text_lower for alias in ALIASES.get(term, ()))
 

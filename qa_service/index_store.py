@@ -11,11 +11,13 @@ import os
 import shutil
 import uuid
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 
+from .chunking import shingles
 from .corpus import PIPELINE_VERSION, Corpus, build_corpus, corpus_fingerprint
 from .domain import Document, Passage
 from .embedding import Embedder
@@ -31,6 +33,7 @@ BUILDS = "builds"
 REBUILD_HINT = "run `qa index --force` (or `make serve`, which rebuilds a stale index)"
 # Files above this size are checked by size only at load; smaller ones by SHA-256 too.
 HASH_LIMIT = 256 * 1024 * 1024
+TERMS_CACHE = 200_000
 
 
 @dataclass(frozen=True)
@@ -72,8 +75,22 @@ class LoadedIndex:
     idf: dict[str, float]
     default_idf: float
 
-    def passage_terms(self, passage_id: int) -> list[str]:
-        return terms(self.passages[passage_id].text)
+    def __post_init__(self) -> None:
+        # Per-passage analysis is reused by every question that retrieves the passage; bounded so a
+        # million-passage index does not grow without limit.
+        self.passage_terms = lru_cache(maxsize=TERMS_CACHE)(self._passage_terms)
+        self.sentence_terms = lru_cache(maxsize=TERMS_CACHE)(self._sentence_terms)
+        self.passage_shingles = lru_cache(maxsize=TERMS_CACHE)(self._passage_shingles)
+
+    def _passage_terms(self, passage_id: int) -> frozenset[str]:
+        return frozenset(terms(self.passages[passage_id].text))
+
+    def _sentence_terms(self, passage_id: int) -> tuple[frozenset[str], ...]:
+        passage = self.passages[passage_id]
+        return tuple(frozenset(terms(passage.text[s:e])) for s, e in passage.sentences)
+
+    def _passage_shingles(self, passage_id: int) -> frozenset[tuple[str, ...]]:
+        return frozenset(shingles(self.passages[passage_id].text))
 
 
 def _bm25s():

@@ -20,7 +20,7 @@ W_DENSE, W_SENTENCE, W_COVERAGE = 0.2, 0.4, 0.4
 
 def relevance(dense: float, sentence: float, cover: float, evidence: float = 1.0) -> float:
     """A 0..1 estimate that a passage answers the question, comparable across questions."""
-    return float(np.clip((W_DENSE * dense + W_SENTENCE * sentence + W_COVERAGE * cover) * evidence, 0.0, 1.0))
+    return min(1.0, max(0.0, (W_DENSE * dense + W_SENTENCE * sentence + W_COVERAGE * cover) * evidence))
 
 
 def allowed_ids(index: LoadedIndex, options: AskOptions) -> np.ndarray | None:
@@ -62,14 +62,13 @@ class Retriever:
         known = [t for t in qterms if t in self.index.bm25.vocab_dict]
         if not known:
             return {}
-        mask = None
+        scores = self.index.bm25.get_scores(known)
         if allowed is not None:
-            mask = np.zeros(len(self.index.passages), dtype=np.float32)
-            mask[allowed] = 1.0
-        ids, scores = self.index.bm25.retrieve(
-            [known], k=min(n, len(self.index.passages)), show_progress=False, weight_mask=mask, n_threads=1
-        )
-        return {int(i): float(s) for i, s in zip(ids[0], scores[0], strict=True) if s > 0}
+            mask = np.zeros(len(scores), dtype=bool)
+            mask[allowed] = True
+            scores = np.where(mask, scores, 0.0)
+        top = np.argpartition(-scores, n - 1)[:n] if n < len(scores) else np.arange(len(scores))
+        return {int(i): float(scores[i]) for i in top if scores[i] > 0}
 
     def retrieve(self, qvec: np.ndarray, question: str, options: AskOptions) -> list[Hit]:
         """Candidates from the mode's retrievers, scored on every signal, in the mode's order."""
