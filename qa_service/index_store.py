@@ -248,6 +248,8 @@ def read_manifest(build: Path) -> Manifest:
         raise IndexCorruptError(f"index at {build} has no manifest", hint=REBUILD_HINT) from exc
     except (ValueError, UnicodeDecodeError) as exc:
         raise IndexCorruptError(f"index manifest at {build} is not valid JSON", hint=REBUILD_HINT) from exc
+    if not isinstance(data, dict):
+        raise IndexCorruptError(f"index manifest at {build} is not a JSON object", hint=REBUILD_HINT)
     return Manifest.from_json(data)
 
 
