@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 
 # Bump when cleaning or chunking code changes what a folder turns into: old indexes become stale.
 # (Edits to the chrome rules in data/boilerplate.toml are fingerprinted automatically.)
-PIPELINE_VERSION = "3"
+PIPELINE_VERSION = "4"
 
 
 @dataclass(frozen=True)

@@ -217,3 +217,16 @@ def test_a_page_from_another_site_is_cleaned_by_the_same_rules():
     ):
         assert chrome not in doc.text
     assert "selling dollar assets was not under consideration" in doc.text
+
+
+def test_hard_wrapped_plain_text_keeps_every_line():
+    documents, _ = load_documents(load_settings(source_dir=FIXTURES / "wrapped"))
+    (doc,) = documents
+    assert doc.title == "Ferry Service Resumes Between Halden and Moss"
+    assert doc.text.split("\n\n") == [
+        "The ferry between Halden and Moss resumed its full timetable on Tuesday after a two-week strike by deck "
+        "crews ended with a new pay agreement, the operator said in a statement.",
+        "Crews will receive a raise of four percent this year and a further three percent next year. The union "
+        "said the deal also limits night shifts to three a week.",
+        "Commuters had relied on a replacement bus that added an hour to the trip each way during the strike.",
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 
@@ -32,6 +33,29 @@ class PageFacts:
     @property
     def date(self) -> str | None:
         return next((self.dates[k] for k in DATE_PRIORITY if k in self.dates), None)
+
+
+def _is_hard_wrapped(lines: list[str]) -> bool:
+    """Prose broken at a fixed width (a plain-text file), not a list of separate lines.
+
+    Wrapped lines run on: most end mid-sentence, the next line continues in lower case or the
+    lines share one width, and the block ends a sentence. A list of headlines does not.
+    """
+    if len(lines) < 2 or any(is_bullet(line) for line in lines):
+        return False
+    body = lines[:-1]
+    open_ends = sum(not line.endswith(TERMINAL) for line in body)
+    continues = any(nxt[:1].islower() for line, nxt in itertools.pairwise(lines) if not line.endswith(TERMINAL))
+    widths = [len(line) for line in body]
+    one_width = min(widths) >= 40 and max(widths) - min(widths) <= 20
+    ends_a_sentence = lines[-1].endswith(TERMINAL)  # a paragraph does; a list of headlines does not
+    return open_ends * 2 >= len(body) and (continues or one_width) and ends_a_sentence
+
+
+def _unwrap(blocks: list[Block]) -> list[Block]:
+    return [
+        Block(b.kind, [" ".join(b.lines)], b.link_chars, b.links) if _is_hard_wrapped(b.lines) else b for b in blocks
+    ]
 
 
 def _drop_teaser_cards(blocks: list[Block]) -> list[Block]:
@@ -86,7 +110,7 @@ def clean_blocks(blocks: list[Block], rules: Rules, facts: PageFacts) -> list[li
         if block.kind == "heading" and block.links and block.link_density >= 0.9:
             facts.url = facts.url or block.links[0]  # a linked headline points at the story itself
             break
-    blocks = [b for b in _drop_teaser_cards(blocks) if b.link_density < 0.9]
+    blocks = [b for b in _drop_teaser_cards(_unwrap(blocks)) if b.link_density < 0.9]
     captions = [line for b in blocks for line in b.lines if rules.is_caption(line)]
     seen: set[str] = set()
     paragraphs: list[list[str]] = []
