@@ -36,7 +36,6 @@ def _settings(ctx: click.Context, **overrides: object) -> Settings:
 def main(ctx: click.Context, model: str | None, index_dir: Path | None, verbose: bool) -> None:
     """Question answering over a folder of news sources, with citations."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(message)s")
-    logging.getLogger("bm25s").setLevel(logging.WARNING)
     ctx.obj = {"model": model, "index_dir": index_dir}
 
 
@@ -156,7 +155,10 @@ def evaluate(ctx, set_path: Path, k: int, as_json: bool, source: Path | None) ->
 @click.option("--rebuild", is_flag=True, help="Build the index first if it is missing or stale.")
 @click.pass_context
 def serve(ctx, host: str | None, port: int | None, source: Path | None, rebuild: bool) -> None:
-    """Serve the chat page and JSON API with a production WSGI server."""
+    """Serve the chat page and JSON API with a production WSGI server.
+
+    A non-loopback --host is logged as a warning. The admin token comes only from QA_ADMIN_TOKEN.
+    """
     from .web.server import serve as run_server
 
     run_server(_settings(ctx, host=host, port=port, source_dir=source), rebuild=rebuild)

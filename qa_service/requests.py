@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    Strict,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -22,11 +23,17 @@ from .errors import InvalidRequestError
 MAX_QUESTION_CHARS = 2000
 MAX_MESSAGES = 50
 MAX_MESSAGE_CHARS = 4000
+MAX_PUBLISHER_CHARS = 200
+MAX_DOC_ID_CHARS = 255  # a file name's stem
 
 
 def _visible(value: str) -> str:
-    """Control characters dropped and runs of whitespace made one space; empty text is refused."""
-    cleaned = "".join(ch for ch in value if ch.isprintable() or ch in "\n\t")
+    """Control characters dropped and runs of whitespace made one space; empty text is refused.
+
+    Any Unicode space (a no-break space pasted from a web page, an ideographic space) separates words like
+    a plain one; only invisible characters that are not spaces are dropped.
+    """
+    cleaned = "".join(ch if ch.isprintable() else " " if ch.isspace() else "" for ch in value)
     if not cleaned.strip():
         raise ValueError("must contain visible characters")
     return " ".join(cleaned.split())
@@ -37,17 +44,25 @@ class SearchOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    k: int = Field(5, ge=1, le=20, description="How many passages to return.")
+    # Strict: "5", 5.0 and true are not numbers of passages (JSON says what type it sends).
+    k: Annotated[int, Strict()] = Field(5, ge=1, le=20, description="How many passages to return, 1 to 20.")
     mode: Literal["hybrid", "dense", "bm25"] = Field("hybrid", description="Retrieval mode.")
     since: dt.date | None = Field(None, description="Only sources dated on or after this day (YYYY-MM-DD).")
     until: dt.date | None = Field(None, description="Only sources dated on or before this day (YYYY-MM-DD).")
-    publishers: list[str] | None = Field(None, max_length=50, description="Only these publishers (case-insensitive).")
-    doc_ids: list[str] | None = Field(None, max_length=200, description="Only these documents.")
+    publishers: list[Annotated[str, Field(max_length=MAX_PUBLISHER_CHARS)]] | None = Field(
+        None, max_length=50, description="Only these publishers (case-insensitive); up to 50 names."
+    )
+    doc_ids: list[Annotated[str, Field(max_length=MAX_DOC_ID_CHARS)]] | None = Field(
+        None, max_length=200, description="Only these documents; up to 200 ids."
+    )
 
     @field_validator("since", "until", mode="before")
     @classmethod
     def _iso_day(cls, value: object) -> object:
-        if isinstance(value, str) and value and not (len(value) == 10 and value[4] == "-" and value[7] == "-"):
+        """Only the written form: a number (a timestamp) or "May 2" is not a day a person meant."""
+        if value is None or isinstance(value, dt.date):
+            return value
+        if not (isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-"):
             raise ValueError("must be a date written YYYY-MM-DD")
         return value
 
@@ -156,6 +171,8 @@ def describe(exc: ValidationError) -> str:
     for err in exc.errors():
         where = ".".join(str(p) for p in err["loc"]) or "body"
         message = FRIENDLY.get(err["type"]) or err["msg"].removeprefix("Value error, ")
+        if err["type"] == "string_too_short" and err.get("ctx", {}).get("min_length") == 1:
+            message = "must not be empty or only spaces"
         if err["type"] in ("model_type", "dict_type") and not err["loc"]:
             message = "must be a JSON object"
         parts.append(f"{where}: {message}")

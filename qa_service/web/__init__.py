@@ -13,12 +13,14 @@ SERVICE_KEY = "qa_service"
 def create_app(settings: Settings | None = None, service: QAService | None = None) -> Flask:
     """A Flask app over ``service``; without one, the model and index load here, once (QAService.open).
 
-    Settings default to the service's own, else to defaults plus QA_* environment variables.
+    Settings default to the service's own, else to defaults plus QA_* environment variables. Raises
+    ConfigError for a CORS origin or rate limit that cannot be used.
     """
-    from . import api, page, problems
+    from . import admin, api, page, problems, security
 
     if settings is None:
         settings = service.settings if service is not None else load_settings()
+    security.check_settings(settings)  # a bad origin or limit fails before the model loads
     if service is None:
         service = QAService.open(settings)
     app = Flask(__name__, static_folder="static", static_url_path="/static")
@@ -28,7 +30,9 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
     app.extensions[SERVICE_KEY] = service
     app.config["QA_SETTINGS"] = settings
     problems.install(app)
+    security.install(app, settings)  # headers, CORS, rate limits: before the routes
     app.register_blueprint(api.bp)
+    admin.install(app, settings)  # only when QA_ADMIN_TOKEN is set
     app.register_blueprint(page.bp)
     return app
 

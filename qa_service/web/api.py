@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify
 
+from ..index_store import Manifest
 from ..requests import AskRequest, ChatRequest
 from ..serialize import answer_dict, document_row
 from . import current_service, current_settings
@@ -46,21 +47,22 @@ def document(doc_id: str):
     return jsonify({**document_row(doc, count), "text": doc.text})
 
 
+def manifest_summary(manifest: Manifest) -> dict:
+    """What /api/health (and a re-index) says about an index."""
+    return {
+        "model": manifest.model,
+        "dimension": manifest.dimension,
+        "documents": manifest.documents,
+        "passages": manifest.passages,
+        "built_at": manifest.built_at,
+        "fingerprint": manifest.fingerprint,
+        "faiss_index": manifest.faiss_index,
+    }
+
+
 @bp.get("/health")
 def health():
-    manifest = current_service().index.manifest
-    return jsonify(
-        {
-            "status": "ok",
-            "model": manifest.model,
-            "dimension": manifest.dimension,
-            "documents": manifest.documents,
-            "passages": manifest.passages,
-            "built_at": manifest.built_at,
-            "fingerprint": manifest.fingerprint,
-            "faiss_index": manifest.faiss_index,
-        }
-    )
+    return jsonify({"status": "ok", **manifest_summary(current_service().index.manifest)})
 
 
 @bp.get("/openapi.json")

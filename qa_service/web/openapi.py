@@ -8,7 +8,7 @@ from pydantic import BaseModel
 
 from .. import __version__
 from ..requests import AskRequest, ChatRequest
-from .schemas import Answer, ChatAnswer, DocumentDetail, DocumentSummary, Health, Problem
+from .schemas import Answer, ChatAnswer, DocumentDetail, DocumentSummary, Health, Problem, Reindexed
 
 REF = "#/components/schemas/{model}"
 MODELS: tuple[type[BaseModel], ...] = (
@@ -19,6 +19,7 @@ MODELS: tuple[type[BaseModel], ...] = (
     DocumentSummary,
     DocumentDetail,
     Health,
+    Reindexed,
     Problem,
 )
 # Which errors each kind of endpoint can answer with.
@@ -29,6 +30,16 @@ BODY_ERRORS = {
     "422": "The request is well-formed JSON but a field is missing or invalid; `detail` names each.",
 }
 INDEX_ERRORS = {"503": "The index is missing, corrupt or out of date."}
+RATE_ERRORS = {
+    "429": "Too many requests from this client address (QA_RATE_LIMIT); the Retry-After header says "
+    "how many seconds to wait."
+}
+ADMIN_ERRORS = {
+    "401": "No `Authorization: Bearer <token>` header, or not the token in the server's QA_ADMIN_TOKEN.",
+    "404": "Admin endpoints are off: the server has no QA_ADMIN_TOKEN.",
+    "409": "A re-index is already running.",
+    "500": "The build failed (e.g. no readable sources); the previous index keeps serving.",
+}
 
 
 def component_schemas() -> dict[str, dict]:
@@ -59,7 +70,7 @@ def _post(summary: str, description: str, request: str, response: str) -> dict:
             "description": description,
             "operationId": request.removesuffix("Request").lower(),
             "requestBody": {"required": True, "content": {"application/json": {"schema": _ref(request)}}},
-            "responses": _responses("The answer.", _ref(response), {**BODY_ERRORS, **INDEX_ERRORS}),
+            "responses": _responses("The answer.", _ref(response), {**BODY_ERRORS, **RATE_ERRORS, **INDEX_ERRORS}),
         }
     }
 
@@ -85,7 +96,9 @@ def paths() -> dict:
                 "summary": "List the indexed documents",
                 "operationId": "documents",
                 "responses": _responses(
-                    "One row per document.", {"type": "array", "items": _ref("DocumentSummary")}, INDEX_ERRORS
+                    "One row per document.",
+                    {"type": "array", "items": _ref("DocumentSummary")},
+                    {**RATE_ERRORS, **INDEX_ERRORS},
                 ),
             }
         },
@@ -100,7 +113,7 @@ def paths() -> dict:
                 "responses": _responses(
                     "The document.",
                     _ref("DocumentDetail"),
-                    {"404": "No document has this id.", **INDEX_ERRORS},
+                    {"404": "No document has this id.", **RATE_ERRORS, **INDEX_ERRORS},
                 ),
             }
         },
@@ -109,6 +122,17 @@ def paths() -> dict:
                 "summary": "Readiness and the loaded index's manifest",
                 "operationId": "health",
                 "responses": _responses("The service is ready.", _ref("Health"), INDEX_ERRORS),
+            }
+        },
+        "/api/admin/reindex": {
+            "post": {
+                "summary": "Rebuild the index from the sources and swap it in (operators only)",
+                "description": "Exists only when the server's environment sets QA_ADMIN_TOKEN; send it as "
+                "`Authorization: Bearer <token>`. Synchronous: answers once the new index is live. Questions "
+                "asked meanwhile are answered from the old index; one re-index runs at a time.",
+                "operationId": "reindex",
+                "security": [{"adminToken": []}],
+                "responses": _responses("The new index's summary.", _ref("Reindexed"), {**ADMIN_ERRORS}),
             }
         },
         "/api/openapi.json": {
@@ -133,5 +157,14 @@ def spec() -> dict:
             "Every error is application/problem+json.",
         },
         "paths": paths(),
-        "components": {"schemas": component_schemas()},
+        "components": {
+            "schemas": component_schemas(),
+            "securitySchemes": {
+                "adminToken": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "The value of QA_ADMIN_TOKEN in the server's environment.",
+                }
+            },
+        },
     }

@@ -6,9 +6,10 @@ import logging
 import re
 
 from flask import Flask, Response, json, request
-from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, TooManyRequests
 
-from ..errors import QAError
+from ..errors import QAError, UnauthorizedError
+from .security import retry_after
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,11 @@ def _http_detail(exc: HTTPException) -> str:
         return f"{request.method} is not allowed on {request.path}; use {allowed}"
     if isinstance(exc, NotFound) and exc.description == NotFound.description:
         return f"nothing at {request.path}; the API is described at /api/docs"
+    if isinstance(exc, TooManyRequests):
+        return (
+            f"too many requests from your address (the limit is {exc.description}); "
+            f"try again in {retry_after()} seconds (the Retry-After header)"
+        )
     return exc.description or exc.name
 
 
@@ -41,13 +47,20 @@ def handle_error(exc: Exception) -> Response:
     if isinstance(exc, QAError):
         if exc.status >= 500:
             log.error("%s: %s", exc.title, exc)
-        return problem(exc.status, exc.title, exc.message, f"urn:qa-service:problem:{_slug(exc.title)}", hint=exc.hint)
+        response = problem(
+            exc.status, exc.title, exc.message, f"urn:qa-service:problem:{_slug(exc.title)}", hint=exc.hint
+        )
+        if isinstance(exc, UnauthorizedError):
+            response.headers["WWW-Authenticate"] = 'Bearer realm="qa-service admin"'
+        return response
     if isinstance(exc, HTTPException):
         if exc.code is None or exc.code < 400:  # redirects and the like pass through untouched
             return exc.get_response()
         response = problem(exc.code, exc.name, _http_detail(exc))
         if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
             response.headers["Allow"] = ", ".join(exc.valid_methods)
+        if isinstance(exc, TooManyRequests):
+            response.headers["Retry-After"] = str(retry_after())
         return response
     log.exception("unexpected error on %s %s", request.method, request.path)
     return problem(500, "Internal Server Error", "the server failed to answer; the error has been logged")

@@ -90,6 +90,22 @@ class Health(Contract):
     faiss_index: str
 
 
+class Reindexed(Contract):
+    """The index a re-index built and swapped in, and the one it replaced."""
+
+    status: Literal["reindexed"]
+    model: str
+    dimension: int
+    documents: int
+    passages: int
+    built_at: str
+    fingerprint: str
+    faiss_index: str
+    previous_built_at: str = Field(..., description="When the index it replaced was built.")
+    previous_fingerprint: str
+    seconds: float = Field(..., ge=0, description="How long building and swapping took.")
+
+
 class Problem(BaseModel):
     """Every error (RFC 9457 problem details)."""
 

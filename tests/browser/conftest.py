@@ -47,9 +47,15 @@ class LiveServer:
         return self
 
     def stop(self) -> None:
-        self._server.task_dispatcher.shutdown()
-        self._server.close()
+        """End the loop without closing sockets under its running select() (no EBADF in the thread)."""
+        server = self._server
+        channels = list(server._map.values())
+        server._map.clear()  # the loop ends when its map is empty...
+        server.pull_trigger()  # ...which it notices as soon as select() wakes
         self._thread.join(timeout=10)
+        server.task_dispatcher.shutdown()
+        for channel in channels:
+            channel.close()
 
 
 def live(app: Flask, settings: Settings) -> Iterator[LiveServer]:
