@@ -133,7 +133,7 @@ class QAService:
     def _ask_in_time(
         self, question: str, resolved: str, history: list[Turn], options: AskOptions
     ) -> tuple[str, Answer] | None:
-        """ "What did he say two days later?": search sources dated after those of the previous answer.
+        """For "what did he say two days later?": search sources dated after those of the previous answer.
 
         The previous user question is asked again (usually a cache hit) to learn the dates of the
         sources its answer cited. None when the question is not about time or nothing fits.
