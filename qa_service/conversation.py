@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .terms import terms
+from .terms import MONTHS, WEEKDAYS, terms
 
 PRONOUN = re.compile(
     r"\b(he|him|his|she|her|hers|they|them|their|it|its|that|this|those|these|there|then)\b"
@@ -15,66 +15,51 @@ PRONOUN = re.compile(
 # Words that point back at a statement rather than a person: the earlier answer is what is asked about.
 STATEMENT_REFERENCE = re.compile(r"\b(that|this|it|so)\b", re.I)
 # Capitalised words that are titles, places or organisations, not part of a person's name.
-NOT_A_NAME = {
-    "united",
-    "states",
-    "white",
-    "house",
-    "department",
-    "treasury",
-    "ministry",
-    "bank",
-    "union",
-    "times",
-    "news",
-    "post",
-    "journal",
-    "japan",
-    "japanese",
-    "china",
-    "chinese",
-    "washington",
-    "tokyo",
-    "trade",
-    "finance",
-    "minister",
-    "secretary",
-    "president",
-    "prime",
-    "chief",
-    "strategist",
-    "governor",
-    "reserve",
-    "federal",
-    "financial",
-    "administration",
-    "government",
-    "congress",
-    "senate",
-    "court",
-    "street",
-    "us",
-    "u.s",
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "friday",
-    "saturday",
-    "sunday",
-}
+NOT_A_NAME = (
+    set(MONTHS)
+    | set(WEEKDAYS)
+    | {
+        "united",
+        "states",
+        "white",
+        "house",
+        "department",
+        "treasury",
+        "ministry",
+        "bank",
+        "union",
+        "times",
+        "news",
+        "post",
+        "journal",
+        "japan",
+        "japanese",
+        "china",
+        "chinese",
+        "washington",
+        "tokyo",
+        "trade",
+        "finance",
+        "minister",
+        "secretary",
+        "president",
+        "prime",
+        "chief",
+        "strategist",
+        "governor",
+        "reserve",
+        "federal",
+        "financial",
+        "administration",
+        "government",
+        "congress",
+        "senate",
+        "court",
+        "street",
+        "us",
+        "u.s",
+    }
+)
 PERSON_PRONOUN = re.compile(r"\b(he|him|his|she|her)\b", re.I)
 ELLIPSIS = re.compile(r"^\s*(and|but|also|what about|how about|and what about|what of)\b", re.I)
 # Two or more capitalised words in a row: a person's or an organisation's name.

@@ -12,23 +12,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .terms import terms
+from .terms import MONTHS, WEEKDAYS, terms
 
-MONTHS = (
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-)
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 SPEECH = (
     r"(?:said|says|told|tells|added|adds|stated|warned|explained|noted|argued|replied|responded|repeated"
     r"|asked|insisted|indicated|suggested)"

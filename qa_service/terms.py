@@ -10,6 +10,9 @@ from functools import cache
 
 from bm25s.stopwords import STOPWORDS_EN
 
+MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+          "november", "december")  # fmt: skip
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 TOKEN = re.compile(r"[a-z0-9]+(?:[.'’][a-z0-9]+)*")
 _EXTRA_STOPWORDS = {
     "did",
