@@ -293,17 +293,19 @@ def composed_vectors(
     dim = table.shape[1]
     table = np.vstack([table, np.zeros((1, dim), np.float32)])  # the last row pads short sentences
     width = max(len(named) for passage in corpus.parts for named in passage)
-    ids = np.full((sum(len(p) for p in corpus.parts), width), len(phrases), dtype=np.int32)
-    row = 0
-    for passage in corpus.parts:
-        for named in passage:
-            ids[row, : len(named)] = [position[p] for p in named]
-            row += 1
+    pad = [len(phrases)] * width
+    ids = np.array(
+        [([position[p] for p in named] + pad)[:width] for passage in corpus.parts for named in passage],
+        dtype=np.int32,
+    )
     rng = np.random.default_rng(seed)
     scale = NOISE / np.sqrt(dim)
     sentences = np.empty((len(ids), dim), dtype=np.float32)
     for lo in range(0, len(ids), chunk):
-        part = table[ids[lo : lo + chunk]].sum(axis=1)
+        rows = ids[lo : lo + chunk]
+        part = table[rows[:, 0]]
+        for column in range(1, width):
+            part += table[rows[:, column]]
         sentences[lo : lo + chunk] = _unit(part)
     counts = np.array([len(p) for p in corpus.parts])
     passages = _unit(np.add.reduceat(sentences, np.concatenate([[0], np.cumsum(counts)[:-1]]), axis=0))
@@ -385,16 +387,19 @@ def run_scale(
     queries: int = 100,
     workdir: Path | None = None,
     threads: int = 0,
+    exact_limit: int | None = None,
 ) -> dict:
     """Build, load and query a ``size``-passage synthetic index; return the figures as a dict.
 
     The build uses the libraries' default threads; queries use ``threads`` (0: the default too).
+    ``exact_limit`` overrides ``Settings.exact_index_limit`` (the size above which HNSW is built).
     """
     import faiss
 
     from qa_service import index_store
     from qa_service.corpus import Corpus
     from qa_service.embedding import Embedder
+    from qa_service.retrieval import Retriever
     from qa_service.service import QAService
     from qa_service.settings import load_settings
     from qa_service.terms import terms
@@ -405,7 +410,9 @@ def run_scale(
     timings["generate_s"] = time.perf_counter() - start
     n_sentences = sum(len(p.sentences) for p in corpus.passages)
     with tempfile.TemporaryDirectory(dir=workdir) as tmp:
-        settings = load_settings(index_dir=Path(tmp) / "index", source_dir=Path(tmp) / "none", cache_size=0)
+        settings = load_settings(
+            index_dir=Path(tmp) / "index", source_dir=Path(tmp) / "none", cache_size=0, exact_index_limit=exact_limit
+        )
         embedder = Embedder(settings.model, settings.embed_batch_size)
         embedder.encode(["warm-up"])
         kind = vectors if vectors != "auto" else ("model" if size <= embed_limit else "composed")
@@ -464,6 +471,8 @@ def run_scale(
             index_store.choose_faiss_index, index_store.terms, bm25s.BM25.index = real_choose, real_terms, real_index
         timings.update(parts)
         del pv, sv
+        proxy_corpus = corpus if kind == "model" else None
+        del corpus  # memory after load should be the service's, not the generator's
         disk = _disk(build)
 
         rss_before = _rss_mb()
@@ -476,7 +485,9 @@ def run_scale(
         for q in asked[:5]:
             service.ask(q)
         qvecs = embedder.encode(asked)
-        search = lambda v: loaded.dense.search(v.reshape(1, -1), settings.candidates)  # noqa: E731
+        # The retriever's own dense and BM25 steps, so these figures follow whatever retrieval does.
+        retriever = Retriever(loaded, settings.candidates, settings.fusion)
+        search = lambda v: retriever._dense(v, settings.candidates, None)  # noqa: E731
         dense_default = _timed(search, list(qvecs[5:]))
         if threads:
             import torch
@@ -486,11 +497,7 @@ def run_scale(
         ask = _timed(service.ask, asked[5:])
         encode = _timed(lambda q: embedder.encode([q]), asked[5:])
         dense = _timed(search, list(qvecs[5:]))
-        qterms = [[t for t in terms(q) if t in loaded.bm25.vocab_dict] for q in asked[5:]]
-        bm25 = _timed(
-            lambda ts: loaded.bm25.retrieve([ts], k=settings.candidates, show_progress=False, n_threads=0),
-            [t for t in qterms if t],
-        )
+        bm25 = _timed(lambda q: retriever._bm25(terms(q), settings.candidates, None), asked[5:])
         recall = recall_at_10(loaded.dense, loaded.passage_vectors, qvecs)
         result = {
             "passages": size,
@@ -512,7 +519,7 @@ def run_scale(
             },
         }
         if kind == "model":  # the same corpus with composed vectors: is the proxy used above the limit fair?
-            cpv, _ = composed_vectors(corpus, embedder.encode)
+            cpv, _ = composed_vectors(proxy_corpus, embedder.encode)
             proxy, _ = index_store.choose_faiss_index(cpv, 0)
             exact_model, _ = index_store.choose_faiss_index(loaded.passage_vectors, 0)
             result["proxy_check"] = {
@@ -531,9 +538,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queries", type=int, default=100)
     parser.add_argument("--workdir", type=Path, default=None, help="Where the temporary index is built.")
     parser.add_argument("--threads", type=int, default=0, help="torch and faiss threads for queries (0: default).")
+    parser.add_argument("--exact-limit", type=int, default=None, help="Largest size searched exactly (FAISS flat).")
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    result = run_scale(args.size, args.vectors, args.embed_limit, args.queries, args.workdir, args.threads)
+    result = run_scale(
+        args.size, args.vectors, args.embed_limit, args.queries, args.workdir, args.threads, args.exact_limit
+    )
     json.dump(result, sys.stdout)
     sys.stdout.write("\n")
     return 0

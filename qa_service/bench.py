@@ -62,12 +62,13 @@ class Plan:
     scale_embed_limit: int
     scale_queries: int
     scale_timeout_s: int
+    scale_exact_limit: int | None  # None: the settings' limit; the quick run forces HNSW to measure its recall
 
     @classmethod
     def make(cls, quick: bool) -> Plan:
         if quick:
-            return cls(True, 12, 30, 1.0, 24, (1, 4, 16), 1, (1_000,), 0, 10, 240)
-        return cls(False, 200, 500, 10.0, 600, (1, 4, 16), 3, (10_000, 100_000, 1_000_000), 10_000, 100, 1500)
+            return cls(True, 12, 30, 1.0, 24, (1, 4, 16), 1, (1_000,), 0, 10, 240, 1)
+        return cls(False, 200, 500, 10.0, 600, (1, 4, 16), 3, (10_000, 100_000, 1_000_000), 10_000, 100, 1500, None)
 
 
 # ---------------------------------------------------------------- statistics
@@ -89,6 +90,18 @@ def timed(fn: Callable, items: Iterable) -> dict:
         fn(item)
         samples.append(time.perf_counter() - start)
     return summary(samples)
+
+
+def paired(fn_a: Callable, fn_b: Callable, items_a: list, items_b: list) -> tuple[dict, dict]:
+    """Time ``fn_a`` and ``fn_b`` alternately, sample by sample, so a ratio of the two is not skewed
+    by what else the (shared) machine did while one of them ran."""
+    samples: tuple[list[float], list[float]] = ([], [])
+    for a, b in zip(items_a, items_b, strict=True):
+        for fn, item, into in ((fn_a, a, samples[0]), (fn_b, b, samples[1])):
+            start = time.perf_counter()
+            fn(item)
+            into.append(time.perf_counter() - start)
+    return summary(samples[0]), summary(samples[1])
 
 
 # ---------------------------------------------------------------- questions
@@ -293,6 +306,11 @@ def set_threads(n: int) -> None:
     faiss.omp_set_num_threads(n)
 
 
+def encode_fn(model) -> Callable[[str], object]:
+    """The floor: the bare model on one question, nothing of the service around it."""
+    return lambda q: model.encode([q], normalize_embeddings=True)
+
+
 def thread_comparison(model, pool: QuestionPool, plan: Plan, service) -> dict:
     """Encode and ask latency at torch/faiss threads = 1 and = all cores (the libraries' default)."""
     found = {}
@@ -300,10 +318,12 @@ def thread_comparison(model, pool: QuestionPool, plan: Plan, service) -> dict:
     for n in sorted({1, cores}):
         set_threads(n)
         batch = pool.take(16)
+        half = plan.latency_n // 2
+        encode, ask = paired(encode_fn(model), service.ask, pool.take(half), pool.take(half))
         found[str(n)] = {
-            "encode": timed(lambda q: model.encode([q], normalize_embeddings=True), pool.take(plan.latency_n // 2)),
+            "encode": encode,
             "encode_16_ms": timed(lambda qs: model.encode(qs, normalize_embeddings=True), [batch] * 3)["p50_ms"],
-            "ask": timed(service.ask, pool.take(plan.latency_n // 2)),
+            "ask": ask,
         }
     return found
 
@@ -366,7 +386,6 @@ def naive_section(model, settings: Settings, questions: list[str], pool: Questio
 
 START_SCRIPT = """
 import json, sys, time
-from qa_service.bench import peak_rss_mb
 t0 = time.perf_counter()
 from qa_service.service import QAService
 from qa_service.settings import load_settings
@@ -375,25 +394,32 @@ service = QAService.open(load_settings(index_dir=sys.argv[1], source_dir=sys.arg
 t2 = time.perf_counter()
 service.ask(sys.argv[3])
 t3 = time.perf_counter()
-print(json.dumps({"import_s": t1 - t0, "open_s": t2 - t1, "first_answer_s": t3 - t2,
-                  "peak_rss_mb": peak_rss_mb()}))
+from qa_service.bench import peak_rss_mb
+print(json.dumps({"import_s": t1 - t0, "open_s": t2 - t1, "first_answer_s": t3 - t2, "peak_rss_mb": peak_rss_mb()}),
+      flush=True)
 """
 
 
 def start_to_ready(settings: Settings, questions: list[str]) -> dict:
-    """Wall time of a fresh process that imports, opens the built index and answers one question."""
+    """Wall time from starting a fresh process to its first answer (imports, open the built index, one ask).
+
+    The clock stops when the answer's line arrives, not when the process has finished exiting.
+    """
     runs = []
     for question in questions:
         start = time.perf_counter()
-        done = subprocess.run(
+        child = subprocess.Popen(
             [sys.executable, "-c", START_SCRIPT, str(settings.index_dir), str(settings.source_dir), question],
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
             text=True,
-            timeout=300,
-            check=True,
         )
+        line = child.stdout.readline()
         wall = time.perf_counter() - start
-        runs.append({"wall_s": round(wall, 3), **{k: round(v, 3) for k, v in json.loads(done.stdout).items()}})
+        child.stdout.close()
+        if child.wait(timeout=300) or not line:
+            raise RuntimeError(f"the start-to-answer process failed (exit status {child.returncode})")
+        runs.append({"wall_s": round(wall, 3), **{k: round(v, 3) for k, v in json.loads(line).items()}})
     walls = [r["wall_s"] for r in runs]
     return {"median_s": round(statistics.median(walls), 3), "first_s": walls[0], "runs": runs}
 
@@ -420,6 +446,8 @@ def scale_section(plan: Plan, workdir: Path, log: Callable[[str], None]) -> list
             "--threads",
             "1",
         ]
+        if plan.scale_exact_limit is not None:
+            command += ["--exact-limit", str(plan.scale_exact_limit)]
         try:
             done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=plan.scale_timeout_s)
         except subprocess.TimeoutExpired:
@@ -447,6 +475,8 @@ def peak_rss_mb() -> float:
 def quiet_servers() -> None:
     """The servers' per-request and queue-depth logs would bury the table."""
     import logging
+
+    import bm25s  # noqa: F401  (it sets its own logger to DEBUG when imported)
 
     for name, level in (("werkzeug", logging.WARNING), ("waitress.queue", logging.ERROR), ("bm25s", logging.WARNING)):
         logging.getLogger(name).setLevel(level)
@@ -493,7 +523,7 @@ def targets(r: dict) -> dict:
     for name, (value, op, limit) in checks.items():
         holds = {"<=": value <= limit, "<": value < limit, ">=": value >= limit}[op] if not math.isnan(value) else None
         out[name] = {
-            "value": round(value, 3),
+            "value": None if math.isnan(value) else round(value, 3),
             "op": op,
             "limit": limit,
             "holds": holds,
@@ -703,8 +733,7 @@ def _measure(settings: Settings, plan: Plan, tmp: Path, log: Callable[[str], Non
     set_threads(1)
     r["threads"] = 1
     log("encode floor, ask, cache")
-    r["encode"] = timed(lambda q: model.encode([q], normalize_embeddings=True), pool.take(plan.latency_n))
-    r["ask"] = timed(service.ask, pool.take(plan.latency_n))
+    r["encode"], r["ask"] = paired(encode_fn(model), service.ask, pool.take(plan.latency_n), pool.take(plan.latency_n))
     r["cache"] = cache_latency(service, pool.take(1)[0], plan.cache_n)
     log("HTTP: waitress, 1/4/16 clients")
     http_questions = pool.take(plan.latency_n)  # the same questions go to the naive baseline

@@ -34,9 +34,10 @@ def resolve_model(name: str) -> Path | str:
 class Embedder:
     """A sentence-transformers model, loaded lazily; every vector it returns has unit length."""
 
-    def __init__(self, model: str, batch_size: int = 32) -> None:
+    def __init__(self, model: str, batch_size: int = 32, threads: int | None = None) -> None:
         self.name = model
         self.batch_size = batch_size
+        self.threads = threads
         self._model = None
         self._lock = threading.Lock()
 
@@ -51,6 +52,12 @@ class Embedder:
     def _load(self):
         from sentence_transformers import SentenceTransformer
 
+        if self.threads:
+            import faiss
+            import torch
+
+            torch.set_num_threads(self.threads)
+            faiss.omp_set_num_threads(self.threads)
         location = resolve_model(self.name)
         try:
             return SentenceTransformer(str(location), device="cpu")

@@ -67,8 +67,10 @@ class Retriever:
             mask = np.zeros(len(scores), dtype=bool)
             mask[allowed] = True
             scores = np.where(mask, scores, 0.0)
-        top = np.argpartition(-scores, n - 1)[:n] if n < len(scores) else np.arange(len(scores))
-        return {int(i): float(scores[i]) for i in top if scores[i] > 0}
+        matching = np.flatnonzero(scores)  # usually a small share of a large corpus
+        if len(matching) > n:
+            matching = matching[np.argpartition(-scores[matching], n - 1)[:n]]
+        return {int(i): float(scores[i]) for i in matching}
 
     def retrieve(self, qvec: np.ndarray, question: str, options: AskOptions) -> list[Hit]:
         """Candidates from the mode's retrievers, scored on every signal, in the mode's order."""

@@ -60,7 +60,7 @@ class QAService:
 
     def __init__(self, settings: Settings, embedder: Embedder | None = None, index: LoadedIndex | None = None) -> None:
         self.settings = settings
-        self.embedder = embedder or Embedder(settings.model, settings.embed_batch_size)
+        self.embedder = embedder or Embedder(settings.model, settings.embed_batch_size, settings.torch_threads)
         self._index = index
         self._reindex_lock = threading.Lock()
         self.cache = AnswerCache(settings.cache_size)
