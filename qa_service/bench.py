@@ -338,13 +338,18 @@ def cache_latency(service, question: str, n: int) -> dict:
 def http_section(service, settings: Settings, questions: list[str], pool: QuestionPool, plan: Plan) -> dict:
     served = serve_service(service, settings)
     try:
-        single = load(served.port, questions, pool.take(1), 1, 600, "/api/ask")
-        tput = {
-            str(c): load(served.port, pool.take(plan.tput_max), pool.take(c), c, plan.tput_seconds, "/api/ask")
-            for c in plan.clients
-        }
+        return latency_and_throughput(served.port, questions, pool, plan)
     finally:
         served.close()
+
+
+def latency_and_throughput(port: int, questions: list[str], pool: QuestionPool, plan: Plan) -> dict:
+    """One client's latency, then throughput at each client count: the same load for every server."""
+    single = load(port, questions, pool.take(1), 1, 600, "/api/ask")
+    tput = {
+        str(c): load(port, pool.take(plan.tput_max), pool.take(c), c, plan.tput_seconds, "/api/ask")
+        for c in plan.clients
+    }
     return {"latency": single, "throughput": tput}
 
 
@@ -369,18 +374,14 @@ def naive_section(model, settings: Settings, questions: list[str], pool: Questio
     in_process = timed(ask, pool.take(plan.latency_n))
     served = serve_naive(app)
     try:
-        single = load(served.port, questions, pool.take(1), 1, 600, "/api/ask")
-        tput = {
-            str(c): load(served.port, pool.take(plan.tput_max), pool.take(c), c, plan.tput_seconds, "/api/ask")
-            for c in plan.clients
-        }
+        http = latency_and_throughput(served.port, questions, pool, plan)
     finally:
         served.close()
     return {
         "paragraphs": len(paragraphs),
         "build_s": round(build_s, 3),
         "ask": in_process,
-        "http": {"latency": single, "throughput": tput},
+        "http": http,
     }
 
 

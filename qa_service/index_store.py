@@ -10,8 +10,9 @@ import logging
 import os
 import shutil
 import uuid
+from collections import Counter
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import metadata
 from pathlib import Path
 
@@ -81,6 +82,11 @@ class LoadedIndex:
         self.passage_terms = lru_cache(maxsize=TERMS_CACHE)(self._passage_terms)
         self.sentence_terms = lru_cache(maxsize=TERMS_CACHE)(self._sentence_terms)
         self.passage_shingles = lru_cache(maxsize=TERMS_CACHE)(self._passage_shingles)
+
+    @cached_property
+    def passage_counts(self) -> Counter[str]:
+        """Passages per document, counted once per loaded index."""
+        return Counter(p.doc_id for p in self.passages)
 
     def _passage_terms(self, passage_id: int) -> frozenset[str]:
         return frozenset(terms(self.passages[passage_id].text))

@@ -6,7 +6,7 @@ import datetime as dt
 import logging
 import re
 import threading
-from collections import Counter, OrderedDict
+from collections import OrderedDict
 from dataclasses import replace
 
 from .answering import answer as compose_answer
@@ -175,7 +175,7 @@ class QAService:
 
     def documents(self) -> list[tuple[Document, int]]:
         index = self.index
-        counts = Counter(p.doc_id for p in index.passages)
+        counts = index.passage_counts
         return [(doc, counts[doc.doc_id]) for doc in index.documents.values()]
 
     def document(self, doc_id: str) -> Document:

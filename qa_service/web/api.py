@@ -43,8 +43,7 @@ def document(doc_id: str):
     """The id is only ever a key into the loaded index, never a path on disk."""
     service = current_service()
     doc = service.document(doc_id)
-    count = sum(1 for p in service.index.passages if p.doc_id == doc.doc_id)
-    return jsonify({**document_row(doc, count), "text": doc.text})
+    return jsonify({**document_row(doc, service.index.passage_counts[doc.doc_id]), "text": doc.text})
 
 
 def manifest_summary(manifest: Manifest) -> dict:
