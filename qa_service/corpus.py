@@ -16,9 +16,9 @@ from .settings import Settings
 
 log = logging.getLogger(__name__)
 
-# Bump when cleaning or chunking code changes what a folder turns into: old indexes become stale.
+# Bump when cleaning, chunking or term analysis changes what a folder turns into: old indexes become stale.
 # (Edits to the chrome rules in data/boilerplate.toml are fingerprinted automatically.)
-PIPELINE_VERSION = "4"
+PIPELINE_VERSION = "5"
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,11 @@ SYNONYMS = {
     "treasuries": "treasury",
     "bonds": "bond",
     "t-bills": "treasury",
+    "tv": "television",
+    "programme": "program",
+    "america": "us",
+    "american": "us",
+    "americans": "us",
 }
 
 

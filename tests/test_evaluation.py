@@ -1,6 +1,7 @@
-"""The evaluation harness on the project's own set, gated on floors the project meets now.
+"""The evaluation harness on the project's two sets, gated on floors the project meets now.
 
-Raise the floors as quality improves; never lower them.
+Raise the floors as quality improves; never lower them. The second set was written after the
+scoring had been tuned on the first, in other words, to show how the rules carry to new wording.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import pytest
 from qa_service.evaluation import Evaluation, calibrate, format_report
 
 EVAL_SET = Path(__file__).parent / "eval" / "qa_pairs.jsonl"
+SECOND_SET = Path(__file__).parent / "eval" / "second_set.jsonl"
 
 
 @pytest.fixture(scope="module")
@@ -42,13 +44,28 @@ def test_answer_citation_and_abstention_floors(report):
     assert answers["answer_holds_key_phrase"] >= 0.88
     assert answers["citation_completeness"] == 1.0
     assert answers["abstention_precision"] >= 0.9
-    assert answers["abstention_recall"] >= 0.85  # target 0.9: two near-topic questions still pass the checks
+    assert answers["abstention_recall"] >= 0.9
     assert answers["boilerplate_leaks"] == []
     assert answers["dangling_citation_markers"] == 0
 
 
 def test_multi_turn_floor(report):
-    assert report["multi_turn"]["hit@3"] >= 0.8
+    assert report["multi_turn"]["hit@3"] >= 0.9
+
+
+def test_floors_on_the_second_set(seed_service):
+    second = Evaluation.from_files(seed_service, SECOND_SET).run()
+    assert second["questions"]["answerable"] >= 25 and second["questions"]["unanswerable"] >= 10
+    assert second["modes"]["hybrid"]["hit@1"] >= 0.85
+    assert second["modes"]["hybrid"]["hit@3"] >= 0.95
+    answers = second["hybrid"]
+    assert answers["answer_holds_key_phrase"] >= 0.85
+    assert answers["citation_completeness"] == 1.0
+    assert answers["abstention_precision"] >= 0.9
+    # Half of these near-topic questions still get an answer: telling "the sources mention X"
+    # from "the sources answer this about X" needs a reading model (docs/quality.md).
+    assert answers["abstention_recall"] >= 0.5
+    assert answers["boilerplate_leaks"] == []
 
 
 def test_report_prints_every_metric(report):
