@@ -11,6 +11,8 @@ from .domain import Document, Passage, Span
 
 PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 WORD = re.compile(r"\w+", re.UNICODE)
+LIST_ITEM = re.compile(r"\s*(?:[•·▪◦‣*–-]|\d{1,2}[.)])\s")
+LIST_UNIT_WORDS = 80  # a longer list keeps its further items as units of their own
 
 
 @cache
@@ -20,8 +22,31 @@ def _segmenter():
     return pysbd.Segmenter(language="en", clean=False)
 
 
+def _lists_joined(text: str, spans: list[Span]) -> list[Span]:
+    """A lead-in ending in ':' and the list items under it become one unit.
+
+    "Analysts caution that a sale could:" means nothing without "• Destabilize global bond
+    markets", nor the item without the lead-in; highlights and answers quote them together.
+    """
+    joined: list[Span] = []
+    in_list = False
+    for start, end in spans:
+        item = LIST_ITEM.match(text, start) is not None
+        fits = bool(joined) and _word_count(text[joined[-1][0] : end]) <= LIST_UNIT_WORDS
+        gap = text[joined[-1][1] : start] if joined else ""
+        continues = in_list and not PARAGRAPH_BREAK.search(gap)  # items of one list are on adjacent lines
+        if item and fits and (continues or text[joined[-1][0] : joined[-1][1]].rstrip().endswith(":")):
+            joined[-1] = (joined[-1][0], end)
+            in_list = True
+            continue
+        joined.append((start, end))
+        in_list = False
+    return joined
+
+
 def sentence_spans(text: str, offset: int = 0) -> list[Span]:
-    """Sentence spans of a paragraph; each line (a list item, say) ends a sentence."""
+    """Sentence spans of a paragraph; each line ends a sentence, except the items of a list
+    introduced by a lead-in ending in ':', which stay with it."""
     spans: list[Span] = []
     cursor = 0
     for line in text.split("\n"):
@@ -34,11 +59,12 @@ def sentence_spans(text: str, offset: int = 0) -> list[Span]:
                 continue
             start = text.index(stripped, pos)
             pos = start + len(stripped)
-            spans.append((offset + start, offset + pos))
-    return spans
+            spans.append((start, pos))
+    return [(offset + start, offset + end) for start, end in _lists_joined(text, spans)]
 
 
 def paragraph_spans(text: str) -> list[Span]:
+    """Paragraph spans; a list stays in one paragraph with the lead-in that introduces it."""
     spans, start = [], 0
     for brk in PARAGRAPH_BREAK.finditer(text):
         if text[start : brk.start()].strip():
@@ -46,7 +72,7 @@ def paragraph_spans(text: str) -> list[Span]:
         start = brk.end()
     if text[start:].strip():
         spans.append((start, len(text.rstrip())))
-    return spans
+    return _lists_joined(text, spans)
 
 
 def _word_count(text: str) -> int:

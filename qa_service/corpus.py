@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 
 # Bump when cleaning, chunking or term analysis changes what a folder turns into: old indexes become stale.
 # (Edits to the chrome rules in data/boilerplate.toml are fingerprinted automatically.)
-PIPELINE_VERSION = "5"
+PIPELINE_VERSION = "6"
 
 
 @dataclass(frozen=True)

@@ -61,3 +61,28 @@ def test_long_paragraph_is_split_at_sentence_ends():
     assert len(passages) > 1
     for p in passages:
         assert p.text.endswith("cost.") and len(p.text.split()) <= 120
+
+
+def test_a_list_stays_with_the_lead_in_that_introduces_it():
+    from qa_service.chunking import sentence_spans
+
+    text = (
+        "Japan is the largest holder. Analysts caution that a sale could:\n\n"
+        "• Drive up interest rates\n• Destabilize bond markets\n\n"
+        "Other notes:\n- first point\n- second point\n\n"
+        "• A bullet with no lead-in\n• stands alone"
+    )
+    units = [text[a:b] for a, b in sentence_spans(text)]
+    assert units == [
+        "Japan is the largest holder.",
+        "Analysts caution that a sale could:\n\n• Drive up interest rates\n• Destabilize bond markets",
+        "Other notes:\n- first point\n- second point",
+        "• A bullet with no lead-in",
+        "• stands alone",
+    ]
+
+
+def test_a_list_introduced_on_the_seeds_is_one_answerable_unit(corpus):
+    units = [p.text[a:b] for p in corpus.passages for a, b in p.sentences]
+    lists = [u for u in units if "Destabilize global bond markets" in u]
+    assert lists and all(u.startswith("Analysts caution") and u.endswith("diplomatic relations") for u in lists)
