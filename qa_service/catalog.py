@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .errors import SourceError
 
-FIELDS = ("title", "publisher", "author", "date", "url")
+FIELDS = ("title", "publisher", "source", "author", "date", "url")
 
 
 @dataclass(frozen=True)

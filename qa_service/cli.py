@@ -137,12 +137,27 @@ def ask(ctx, question, k, mode, since, until, publishers, doc_ids, as_json, sour
 @click.option("--k", type=click.IntRange(1, 20), default=5, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
 @click.option("--source", type=click.Path(path_type=Path), default=None, help="Folder the index was built from.")
+@click.option("--ingest", is_flag=True, help="Score ingestion on annotated pages instead (no model, no index).")
+@click.option(
+    "--pages",
+    type=click.Path(path_type=Path, exists=True, file_okay=False),
+    default=Path("tests/fixtures/pages"),
+    show_default=True,
+    help="With --ingest: a folder with annotations.json, or one whose subfolders have one (the splits).",
+)
+@click.option("--details", is_flag=True, help="With --ingest: list each page's misses (never for a held-out split).")
 @click.pass_context
-def evaluate(ctx, set_path: Path, k: int, as_json: bool, source: Path | None) -> None:
-    """Score retrieval, answers, citations and abstention on fixed question/answer pairs."""
+def evaluate(ctx, set_path: Path, k: int, as_json: bool, source: Path | None, ingest: bool, pages: Path, details: bool):
+    """Score retrieval, answers, citations and abstention on fixed question/answer pairs.
+
+    With --ingest, score titles, dates, outlets, kept body text and leaked chrome on annotated pages.
+    """
     from .evaluation import Evaluation, format_report
     from .service import QAService
 
+    if ingest:
+        click.echo(ingest_report(pages, as_json, details))
+        return
     service = QAService(_settings(ctx, source_dir=source, cache_size=0))
     report = Evaluation.from_files(service, set_path, k).run()
     click.echo(json.dumps(report, indent=2) if as_json else format_report(report))
@@ -186,6 +201,27 @@ def bench(ctx, quick: bool, out: Path) -> None:
     from .bench import run_bench
 
     run_bench(_settings(ctx), quick=quick, out_dir=out)
+
+
+def ingest_report(pages: Path, as_json: bool, details: bool) -> str:
+    """Each split's figures (and, asked for, the misses of the splits that are not held out)."""
+    from .errors import SourceError
+    from .evaluation.ingest import evaluate_split, format_details, format_summary, splits, summarise
+
+    folders = splits(pages)
+    if not folders:
+        raise SourceError(
+            f"no annotations.json in {pages} or its subfolders", hint="see tests/fixtures/pages/README.md"
+        )
+    results = {folder.name: evaluate_split(folder) for folder in folders}
+    if as_json:
+        return json.dumps({name: summarise(found) for name, found in results.items()}, indent=2)
+    lines = [format_summary(name, summarise(found)) for name, found in results.items()]
+    if details:
+        for name, found in results.items():
+            shown = "(held out: misses are not listed)" if name == "heldout" else format_details(found)
+            lines.append(f"\n{name}:\n{shown}")
+    return "\n".join(lines)
 
 
 def format_answer(result) -> str:

@@ -11,14 +11,16 @@ from .cleaning import clean_document
 from .cleaning.rules import rules_bytes
 from .domain import Document, Passage
 from .errors import SourceError
+from .lexicon import lexicon_bytes
 from .loading import Skipped, fingerprint_sources, read_sources
 from .settings import Settings
 
 log = logging.getLogger(__name__)
 
 # Bump when cleaning, chunking or term analysis changes what a folder turns into: old indexes become stale.
-# (Edits to the chrome rules in data/boilerplate.toml are fingerprinted automatically.)
-PIPELINE_VERSION = "6"
+# (Edits to the chrome rules in data/boilerplate.toml and the word lists in data/lexicon.toml are
+# fingerprinted automatically.)
+PIPELINE_VERSION = "7"
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,7 @@ def corpus_fingerprint(settings: Settings) -> str:
             settings.catalog_name,
         ]
     ).encode()
-    extra += rules_bytes()  # editing the chrome rules changes what every page cleans to
+    extra += rules_bytes() + lexicon_bytes()  # editing the rules or word lists changes what every page cleans to
     catalog = settings.catalog_path
     if catalog.is_file():
         extra += catalog.read_bytes()

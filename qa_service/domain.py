@@ -23,10 +23,11 @@ class Document:
     """A cleaned article: the body text and what is known about where it came from."""
 
     doc_id: str
-    title: str
+    title: str | None  # the headline; None when the page shows none that can be told from its chrome
     text: str
     publisher: str | None = None
     author: str | None = None
+    source: str | None = None  # the wire agency whose story the page carries (Reuters, AP, ...)
     date: str | None = None  # ISO YYYY-MM-DD publication date, never a page-visit date
     url: str | None = None
     source_path: str = ""

@@ -1,44 +1,186 @@
-"""Cleaning: raw page to a Document with a clean body and its title, date and source."""
+"""Cleaning: a raw page to a Document with its article text, headline, date, outlet, wire and address.
+
+markup    front matter, markdown and HTML to blocks of lines, and what the markup states
+unwrap    hard-wrapped text joined into paragraphs
+units     each line with its features
+classify  body or chrome, by features and position
+headline  the title among its candidates
+dates     every date the page states, then the publication date or none
+attribution  outlet, wire agency and address
+"""
 
 from __future__ import annotations
 
 from ..catalog import Catalog
 from ..domain import Document, RawFile
-from .markup import html_blocks, markdown_blocks, split_front_matter, strip_template_tags
-from .page import PageFacts, clean_blocks, meta_facts, wire_publisher
-from .rules import load_rules
+from ..lexicon import load_lexicon
+from . import dates
+from .attribution import attribute
+from .classify import Layout, body_units, layout, paragraphs
+from .headline import choose_title
+from .markup import Block, bounded, html_page, markdown_blocks, split_front_matter, strip_template_tags
+from .rules import Rules, load_rules
+from .units import Unit, page_units
+from .unwrap import unwrap
 
 __all__ = ["clean_document"]
+
+MIN_BODY_WORDS = 40
+# Front matter keys, by what they state.
+FRONT_MATTER = {
+    "title": ("title", "headline"),
+    "author": ("author", "authors", "byline"),
+    "publisher": ("publisher", "source", "site", "site_name", "sitename"),
+    "url": ("url", "canonical", "canonical_url", "link", "source_url", "permalink"),
+    "published": ("date", "published", "pubdate", "publishdate", "published_at", "created"),
+    "updated": ("lastmod", "updated", "modified", "last_modified", "updated_at"),
+}
+
+
+def _front_matter(meta: dict) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for field, keys in FRONT_MATTER.items():
+        for key in keys:
+            value = meta.get(key)
+            if isinstance(value, list):
+                value = ", ".join(map(str, value))
+            if value not in (None, ""):
+                found.setdefault(field, []).append(str(value).strip())
+    return found
+
+
+def _author(units: list[Unit], where: Layout, rules: Rules, stated: list[str]) -> str | None:
+    """The byline's name, without a trailing agency ("By Jane Doe Associated Press")."""
+    if stated:
+        return stated[0]
+    lexicon = load_lexicon()
+    for unit in units[: where.start]:
+        match = rules.byline(unit.text)
+        name = match.group("author").strip(" .,|") if match else ""
+        for agency in sorted(lexicon.wires, key=len, reverse=True):
+            if name.endswith(" " + agency):
+                name = name[: -len(agency)].strip(" ,")
+                break
+        if name:
+            return name
+    return None
+
+
+def _date_candidates(
+    units: list[Unit], where: Layout, title_at: int | None, meta: dict[str, list[str]], url: str | None, rules: Rules
+) -> list[dates.DateCandidate]:
+    lexicon = load_lexicon()
+    found = dates.meta_candidates(meta)
+    from_url = dates.url_candidate(url)
+    if from_url:
+        found.append(from_url)
+    for i, unit in enumerate(units):
+        text = unit.text
+        if i < where.start:
+            after_title = (title_at is not None and i > title_at) or (title_at is None and where.start - i <= 3)
+            if not unit.prose and rules.is_site_header(text):
+                kind = "crawl"
+            elif rules.byline(text):
+                kind = "byline"
+            elif after_title:
+                kind = "dateline"
+            elif dates.is_date_only(text):
+                kind = "crawl"  # a date line above the headline: the site's date of today
+            else:
+                kind = "list"  # a date in a line above the headline: another story's
+            candidates = dates.line_candidates(text, kind, lexicon)
+            if kind in ("dateline", "list", "crawl"):  # a labelled date says what it is wherever it stands
+                candidates = [
+                    _as(c, "header") if c.label in ("published", "first_published", "updated") else c
+                    for c in candidates
+                ]
+            found += candidates
+        elif i < where.end and unit.role == "body":
+            where_kind = "wire" if i == where.start and rules.wire_dateline(text) else "body"
+            found += dates.line_candidates(text, where_kind, lexicon, default_year=_year_hint(found))
+        else:
+            found += [
+                c if c.label in ("published", "first_published") else _as(c, "list")
+                for c in dates.line_candidates(text, "after_body", lexicon)
+            ]
+    return found
+
+
+def _as(candidate: dates.DateCandidate, where: str) -> dates.DateCandidate:
+    from dataclasses import replace
+
+    return replace(candidate, where=where)
+
+
+def _year_hint(found: list[dates.DateCandidate]) -> int | None:
+    years = {r.year for c in found if c.year_given and c.where != "list" for r in c.readings}
+    return years.pop() if len(years) == 1 else None
+
+
+def _html_body(main_text: str | None, rules: Rules, author: str | None) -> list[Unit] | None:
+    """The article as trafilatura finds it, cleaned of the chrome it keeps (captions, read-more lines)."""
+    if not main_text:
+        return None
+    units = page_units([Block("paragraph", [line]) for line in main_text.split("\n") if line.strip()])
+    kept = body_units(units, layout(units, rules), rules, author)
+    return kept if sum(u.words for u in kept) >= MIN_BODY_WORDS else None
 
 
 def clean_document(raw: RawFile, catalog: Catalog | None = None) -> Document:
     """Clean one page; catalog entries fill facts the page does not state (or override them)."""
     rules = load_rules()
+    source, warnings = bounded(raw.text)
+    main_text = None
     if raw.suffix in (".html", ".htm"):
-        extract = html_blocks(raw.text)
-        facts, blocks = meta_facts(extract.meta), extract.blocks
+        page = html_page(source)
+        meta, blocks, main_text = page.meta, page.blocks, page.main_text
+        if not blocks:
+            warnings.append("the HTML could not be parsed")
     else:
-        meta, body = split_front_matter(raw.text)
-        facts, blocks = meta_facts(meta), markdown_blocks(strip_template_tags(body))
-    page = PageFacts()
-    paragraphs = clean_blocks(blocks, rules, page)
-    facts.title = facts.title or page.title
-    facts.author = facts.author or page.author
-    facts.url = facts.url or page.url
-    facts.publisher = facts.publisher or wire_publisher(paragraphs, rules)
-    for source, date in page.dates.items():
-        facts.dates.setdefault(source, date)
-    text = "\n\n".join("\n".join(lines) for lines in paragraphs)
+        front, body = split_front_matter(source)
+        meta = _front_matter(front)
+        blocks = markdown_blocks(unwrap(strip_template_tags(body)))
+    units = page_units(blocks)
+    where = layout(units, rules)
+    author = _author(units, where, rules, meta.get("author", []))
+    headline = choose_title(units, where.start, meta.get("title", []), meta.get("html_title", []) + meta.get("h1", []))
+    kept = _html_body(main_text, rules, author) or body_units(units, where, rules, author)
+    title_at = headline.index
+    credit = attribute(
+        units,
+        kept,
+        rules,
+        load_lexicon(),
+        meta.get("publisher", []),
+        headline.suffix,
+        _first(meta, "url"),
+        headline.title,
+    )
+    candidates = _date_candidates(units, where, title_at, meta, credit.url, rules)
+    evidence = dates.collect_evidence("\n".join(u.text for u in kept), credit.url)
+    choice = dates.choose(candidates, evidence)
+    if choice.warning:
+        warnings.append(choice.warning)
+    text = "\n\n".join("\n".join(lines) for lines in paragraphs(kept))
     fields = {
-        "title": facts.title or (paragraphs[0][0][:80] if paragraphs else raw.doc_id),
-        "publisher": facts.publisher,
-        "author": facts.author,
-        "date": facts.date,
-        "url": facts.url,
+        "title": headline.title,
+        "publisher": credit.publisher,
+        "source": credit.source,
+        "author": author,
+        "date": choice.date,
+        "url": credit.url,
     }
     if catalog is not None:
         fields = catalog.apply(raw.doc_id, fields)
-    warnings = tuple(f"no {name} found" for name in ("date", "publisher") if not fields[name])
+    warnings += [f"no {name} found" for name in ("title", "date", "publisher") if not fields[name]]
+    words = len(text.split())
     if not text:
-        warnings += ("no article text found",)
-    return Document(doc_id=raw.doc_id, text=text, source_path=str(raw.path), warnings=warnings, **fields)
+        warnings.append("no article text found")
+    elif words < MIN_BODY_WORDS:
+        warnings.append(f"very short article text ({words} words)")
+    return Document(doc_id=raw.doc_id, text=text, source_path=str(raw.path), warnings=tuple(warnings), **fields)
+
+
+def _first(meta: dict[str, list[str]], key: str) -> str | None:
+    values = meta.get(key)
+    return values[0] if values else None

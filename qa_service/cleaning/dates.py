@@ -1,47 +1,339 @@
-"""Find and normalise publication dates in header lines (never in article prose)."""
+"""Publication dates: find every date a page states, with its context, then choose one or none.
+
+A page states many dates: when it was published, first published, updated, visited (a site header
+with today's date), a copyright year, the dates of other stories in a headline list, and dates inside
+the article's prose. Each is found as a candidate with where it stands and what labels it; the choice
+prefers "published" and "first published" over "updated", never takes a copyright, list, prose or
+crawl date, and never a date later than the page's own header date. A numeric date that reads two
+ways (02/05/2025) is settled only by evidence from the page (a weekday the story names, how the page
+writes other dates, its spelling, currency or web address); otherwise the answer is no date and a
+warning: a wrong date is worse than none.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from collections import Counter
+from dataclasses import dataclass, field
 
-_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
-DATE_IN_LINE = re.compile(
-    r"\d{4}-\d{1,2}-\d{1,2}"
-    rf"|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}"
-    rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH},?\s+\d{{4}}"
-    rf"|\d{{1,2}}[-/.]{_MONTH}[-/.]\d{{4}}"
-    r"|\d{1,2}/\d{1,2}/\d{4}",
-    re.I,
+from ..lexicon import Lexicon, load_lexicon
+
+MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [
+            ("january", "jan"),
+            ("february", "feb"),
+            ("march", "mar"),
+            ("april", "apr"),
+            ("may",),
+            ("june", "jun"),
+            ("july", "jul"),
+            ("august", "aug"),
+            ("september", "sep", "sept"),
+            ("october", "oct"),
+            ("november", "nov"),
+            ("december", "dec"),
+        ],
+        start=1,
+    )
+    for name in names
+}
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_MONTH = (
+    r"(?P<month>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?"
+    r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
 )
-TIME_TAIL = re.compile(r"^(?:at\s+)?\d{1,2}(?::\d{2})?\s*(?:[ap]\.?m\.?)?\s*(?:[A-Z]{2,4})?$", re.I)
+_DAY = r"(?P<day>[0-3]?\d)(?!\d)(?:st|nd|rd|th)?"
+_YEAR = r"(?P<year>(?:19|20)\d\d|'?\d\d)(?!\d)"
+_SEP = r"\s*[-/.,]?\s*"
+# Each form names its groups; numeric forms are read both ways when they can be.
+FORMS = [
+    ("iso", re.compile(r"(?<!\d)(?P<year>(?:19|20)\d\d)[-/.](?P<month>[01]?\d)[-/.](?P<day>[0-3]?\d)(?!\d)")),
+    ("month_first", re.compile(rf"\b{_MONTH}{_SEP}{_DAY}(?:{_SEP}{_YEAR})?(?![\d:])", re.I)),
+    ("day_first", re.compile(rf"(?<![\d.]){_DAY}(?:\s+of)?{_SEP}{_MONTH}(?:{_SEP}{_YEAR})?(?![\d:])", re.I)),
+    (
+        "numeric",
+        re.compile(
+            r"(?<![\d.:/-])(?P<a>[0-3]?\d)(?P<sep>[/.-])(?P<b>[0-3]?\d)(?P=sep)(?P<year>(?:19|20)?\d\d)(?![\d/.-]\d)"
+        ),
+    ),
+]
+WEEKDAY_WORD = re.compile(r"\b(" + "|".join(WEEKDAYS) + r")\b", re.I)
 
 
-def parse_date(text: str | dt.date | None) -> str | None:
-    """ISO date of a date-like value, or None when it is not a date."""
-    if text is None:
+@dataclass(frozen=True)
+class DateCandidate:
+    """One date the page states: its possible readings, and what the page says about it."""
+
+    readings: tuple[dt.date, ...]  # one, or two for a numeric date that reads both ways
+    text: str  # as written
+    label: str  # published | first_published | updated | copyright | plain
+    where: str  # meta | url | header | byline | dateline | after_body | crawl | list | body
+    year_given: bool = True
+    numeric: str = ""  # "/" "." "-" for a numeric date, else ""
+
+    @property
+    def ambiguous(self) -> bool:
+        return len(set(self.readings)) > 1
+
+
+@dataclass
+class DateEvidence:
+    """What the page says that can settle a numeric date: its weekdays, how it writes dates, its locale."""
+
+    weekdays: Counter[str] = field(default_factory=Counter)
+    day_first_signals: int = 0
+    month_first_signals: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DateChoice:
+    date: str | None
+    warning: str | None = None
+
+
+def _year(text: str | None) -> int | None:
+    if not text:
         return None
-    if isinstance(text, dt.datetime):
-        return text.date().isoformat()
-    if isinstance(text, dt.date):
-        return text.isoformat()
-    import dateparser  # slow import: only ingestion pays for it
+    digits = text.lstrip("'")
+    value = int(digits)
+    return value + 2000 if len(digits) == 2 else value
 
-    match = DATE_IN_LINE.search(str(text))
-    if not match:
+
+def _make(year: int, month: int, day: int) -> dt.date | None:
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
         return None
-    parsed = dateparser.parse(match.group(0), languages=["en"], settings={"PREFER_DAY_OF_MONTH": "first"})
-    return parsed.date().isoformat() if parsed else None
 
 
-def find_date(line: str) -> str | None:
-    return parse_date(line) if DATE_IN_LINE.search(line) else None
+def parse_dates(text: str, default_year: int | None = None) -> list[tuple[tuple[dt.date, ...], str, bool, str]]:
+    """Every date written in ``text``: (readings, as written, whether the year was given, numeric separator).
+
+    A date written without a year takes ``default_year`` (or is skipped without one). Overlapping
+    matches keep the first form that matched, in the order of FORMS.
+    """
+    matches = []
+    for form, pattern in FORMS:
+        for match in pattern.finditer(text):
+            parsed = _readings(form, match, default_year)
+            if parsed is not None:
+                matches.append((match.span(), match.group(0), *parsed))
+    # Where two readings overlap ("3 Mar 24": 3 March 2024, or March 24), the one with a year, then
+    # the longer one, wins.
+    matches.sort(key=lambda m: (not m[3], -(m[0][1] - m[0][0]), m[0][0]))
+    taken: list[tuple] = []
+    for match in matches:
+        (start, end) = match[0]
+        if all(end <= s or e <= start for (s, e), *_ in taken):
+            taken.append(match)
+    taken.sort(key=lambda m: m[0][0])
+    return [(readings, written, given, sep) for _, written, readings, given, sep in taken]
 
 
-def is_date_line(line: str) -> bool:
-    """The whole line is a date, perhaps with a time: a dateline under a headline."""
-    match = DATE_IN_LINE.search(line)
-    if not match:
+def _readings(form: str, match: re.Match, default_year: int | None):
+    groups = match.groupdict()
+    year = _year(groups.get("year"))
+    year_given = year is not None
+    if year is None:
+        if default_year is None:
+            return None
+        year = default_year
+    if form == "iso":
+        date = _make(year, int(groups["month"]), int(groups["day"]))
+        return ((date,), True, "") if date else None
+    if form in ("month_first", "day_first"):
+        date = _make(year, MONTHS[groups["month"].lower().rstrip(".")], int(groups["day"]))
+        return ((date,), year_given, "") if date else None
+    a, b, sep = int(groups["a"]), int(groups["b"]), groups["sep"]
+    month_first, day_first = _make(year, a, b), _make(year, b, a)
+    if sep == ".":  # 22.11.2021: dotted dates are day first
+        month_first = None
+    readings = tuple(d for d in (month_first, day_first) if d)
+    return (readings, True, sep) if readings else None
+
+
+def collect_evidence(body: str, url: str | None, lexicon: Lexicon | None = None) -> DateEvidence:
+    """Signals in the article and its address that say how the page writes numeric dates."""
+    lexicon = lexicon or load_lexicon()
+    evidence = DateEvidence()
+    lower = body.lower()
+    evidence.weekdays.update(m.group(1).lower() for m in WEEKDAY_WORD.finditer(body))
+    for readings, written, _, sep in parse_dates(body, default_year=2000):
+        if sep and len(set(readings)) == 1 and sep != ".":
+            (only,) = set(readings)
+            first = int(re.split(r"[/.-]", written)[0])
+            if first == only.day and only.day > 12:
+                evidence.day_first_signals += 1
+            elif first == only.month and only.day > 12:
+                evidence.month_first_signals += 1
+    for match in FORMS[2][1].finditer(body):  # "12 March": a page that writes the day first
+        if match.group("month"):
+            evidence.day_first_signals += 1
+    for match in FORMS[1][1].finditer(body):  # "March 12"
+        if match.group("month"):
+            evidence.month_first_signals += 1
+    words = set(re.findall(r"[a-z]+", lower))
+    evidence.day_first_signals += len(words & lexicon.day_first_spellings)
+    evidence.month_first_signals += len(words & lexicon.month_first_spellings)
+    evidence.day_first_signals += sum(body.count(symbol) for symbol in lexicon.day_first_currencies) > 0
+    if url:
+        host = re.sub(r"^[a-z]+://", "", url.lower()).split("/")[0].split(":")[0]
+        suffix = host.rsplit(".", 1)[-1]
+        if suffix in lexicon.day_first_domains:
+            evidence.day_first_signals += 2
+            evidence.notes.append(f".{suffix} address")
+    return evidence
+
+
+def _weekday_support(reading: dt.date, weekdays: Counter[str]) -> int:
+    """2 when the story names the day itself ("said on Friday", dated Friday), 1 for the day before."""
+    same = WEEKDAYS[reading.weekday()] in weekdays
+    before = WEEKDAYS[(reading - dt.timedelta(days=1)).weekday()] in weekdays
+    return 2 * same + before
+
+
+def settle(candidate: DateCandidate, evidence: DateEvidence) -> tuple[dt.date | None, str]:
+    """The one reading of a numeric date the page's evidence supports, or None; with the reason."""
+    readings = tuple(dict.fromkeys(candidate.readings))
+    if len(readings) == 1:
+        return readings[0], ""
+    month_first, day_first = readings
+    locale = evidence.day_first_signals - evidence.month_first_signals
+    support = [_weekday_support(r, evidence.weekdays) for r in readings]
+    if support[0] != support[1]:
+        best = readings[support.index(max(support))]
+        contradicts = (best == month_first and locale > 1) or (best == day_first and locale < -1)
+        if not contradicts:
+            return best, "the weekday the story names"
+    if abs(locale) >= 2 and support[0] == support[1]:
+        return (day_first if locale > 0 else month_first), "how the page writes dates"
+    return None, ""
+
+
+PRIORITY = {
+    # (label, where) -> rank; lower is better. Unlisted pairs are never a publication date.
+    ("first_published", "meta"): 0,
+    ("published", "meta"): 1,
+    ("first_published", "header"): 2,
+    ("first_published", "byline"): 2,
+    ("first_published", "after_body"): 2,
+    ("published", "header"): 3,
+    ("published", "byline"): 3,
+    ("plain", "byline"): 4,
+    ("published", "after_body"): 5,
+    ("plain", "dateline"): 6,
+    ("plain", "wire"): 7,
+    ("plain", "url"): 8,
+    ("plain", "after_body"): 9,
+}
+
+
+def choose(candidates: list[DateCandidate], evidence: DateEvidence) -> DateChoice:
+    """The publication date among ``candidates``, or None with a warning saying why."""
+    ceilings = [r for c in candidates if c.where == "crawl" and not c.ambiguous for r in c.readings]
+    ceiling = min(ceilings) if ceilings else None
+    usable = sorted(
+        (PRIORITY[(c.label, c.where)], i, c) for i, c in enumerate(candidates) if (c.label, c.where) in PRIORITY
+    )
+    unsettled: list[str] = []
+    for rank, _, candidate in usable:
+        date, _reason = settle(candidate, evidence)
+        if date is None:
+            unsettled.append(candidate.text)
+            # An ambiguous date outranks the ones below it: they may be other stories' or the update's.
+            continue
+        if not candidate.year_given:
+            continue
+        if ceiling and date > ceiling:
+            continue
+        if unsettled and rank > PRIORITY[("published", "header")]:
+            break
+        return DateChoice(date.isoformat())
+    if unsettled:
+        return DateChoice(None, f"ambiguous date {unsettled[0]!r}: no evidence on the page says which is the day")
+    updated = [c for c in candidates if c.label == "updated"]
+    if updated:
+        return DateChoice(None, f"only an update date was found ({updated[0].text!r}), not when it was published")
+    return DateChoice(None, None)
+
+
+def is_date_only(line: str) -> bool:
+    """The line is a date, perhaps with a weekday, a time and a zone: a dateline under a headline."""
+    dates = parse_dates(line, default_year=2000)
+    if not dates:
         return False
-    rest = (line[: match.start()] + " " + line[match.end() :]).strip(" ,.|-–—")
-    return not rest or bool(TIME_TAIL.match(rest))
+    rest = line
+    for _, written, _, _ in dates:
+        rest = rest.replace(written, " ")
+    rest = WEEKDAY_WORD.sub(" ", rest)
+    rest = re.sub(r"\b(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)\b\.?", " ", rest, flags=re.I)
+    rest = re.sub(
+        r"\d{1,2}[:.]\d{2}(?:\s*[ap]\.?m\.?)?|\b\d{1,2}\s*[ap]\.?m\.?|\b[A-Z]{2,5}\b|\bat\b|\bgmt\b", " ", rest
+    )
+    return not rest.strip(" ,.|-–—/()")
+
+
+URL_DATE = re.compile(
+    r"/((?:19|20)\d\d)[/-]([01]?\d)[/-]([0-3]?\d)(?:/|$|-)|[/-]((?:19|20)\d\d)([01]\d)([0-3]\d)(?:\D|$)"
+)
+COPYRIGHT = re.compile(r"©|\(c\)|\bcopyright\b", re.I)
+
+
+def _label_pattern(lexicon: Lexicon) -> re.Pattern[str]:
+    phrases = sorted(
+        ((phrase, meaning) for meaning, words in lexicon.date_labels.items() for phrase in words),
+        key=lambda pair: -len(pair[0]),
+    )
+    return re.compile(r"\b(" + "|".join(re.escape(p) for p, _ in phrases) + r")\b", re.I)
+
+
+def label_of(prefix: str, lexicon: Lexicon) -> str:
+    """What the words just before a date say it is: the last label wins ("Updated ... first published")."""
+    if COPYRIGHT.search(prefix):
+        return "copyright"
+    meanings = {phrase: meaning for meaning, words in lexicon.date_labels.items() for phrase in words}
+    matches = list(_label_pattern(lexicon).finditer(prefix))
+    if not matches:
+        return "plain"
+    meaning = meanings[matches[-1].group(1).lower()]
+    return "crawl" if meaning == "crawled" else meaning
+
+
+def url_candidate(url: str | None) -> DateCandidate | None:
+    match = URL_DATE.search(url or "")
+    if not match:
+        return None
+    year, month, day = (int(g) for g in (match.groups()[:3] if match.group(1) else match.groups()[3:]))
+    date = _make(year, month, day)
+    return DateCandidate((date,), match.group(0), "plain", "url") if date else None
+
+
+def meta_candidates(meta: dict[str, list[str]]) -> list[DateCandidate]:
+    """Dates the page's markup or front matter states, as `published` or `updated`."""
+    found = []
+    for key, label in (("published", "published"), ("updated", "updated")):
+        for value in meta.get(key, []):
+            parsed = parse_dates(value)
+            if parsed:
+                readings, written, given, sep = parsed[0]
+                found.append(DateCandidate(readings, written, label, "meta", given, sep))
+    return found
+
+
+def line_candidates(text: str, where: str, lexicon: Lexicon, default_year: int | None = None) -> list[DateCandidate]:
+    """The dates of one line, each labelled by the words before it."""
+    found = []
+    cursor = 0
+    for readings, written, given, sep in parse_dates(text, default_year):
+        at = text.find(written, cursor)
+        label = label_of(text[cursor:at], lexicon) if at >= 0 else "plain"
+        cursor = at + len(written) if at >= 0 else cursor
+        if label == "crawl":
+            found.append(DateCandidate(readings, written, "plain", "crawl", given, sep))
+        else:
+            found.append(DateCandidate(readings, written, label, where, given, sep))
+    return found

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 import frontmatter
 from markdown_it import MarkdownIt
 
+LONG_LINE = 20_000  # characters; longer lines are cut at spaces into pieces of at most this length
+LONG_TOKEN = re.compile(r"\S{300,}")  # no word is this long: an encoded blob or minified code
 TEMPLATE_TAG = re.compile(r"\{%.*?%\}|\{\{.*?\}\}", re.S)
 # Link syntax the markdown parser rejects (a space in the URL, say) is still link syntax.
 LEFTOVER_LINK = re.compile(r"!?\[([^\]\n]*)\]\([^)\n]*\)")
@@ -31,6 +33,33 @@ class Block:
     def link_density(self) -> float:
         chars = sum(len(line) for line in self.lines)
         return self.link_chars / chars if chars else 0.0
+
+
+def bounded(text: str) -> tuple[str, list[str]]:
+    """``text`` with one kind of line ending, no blobs, and no line longer than LONG_LINE; and what was done.
+
+    Every later stage then costs time in proportion to a line of prose, whatever a file holds.
+    """
+    notes = []
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if LONG_TOKEN.search(text):
+        text = LONG_TOKEN.sub(" ", text)
+        notes.append("removed runs of 300 or more characters without a space (encoded data, not text)")
+    if any(len(line) > LONG_LINE for line in text.split("\n")):
+        longest = max(len(line) for line in text.split("\n"))
+        text = "\n".join(_cut(line) for line in text.split("\n"))
+        notes.append(f"a line of {longest:,} characters was cut into lines of at most {LONG_LINE:,}")
+    return text, notes
+
+
+def _cut(line: str) -> str:
+    pieces = []
+    while len(line) > LONG_LINE:
+        at = line.rfind(" ", 0, LONG_LINE)
+        at = at if at > 0 else LONG_LINE
+        pieces.append(line[:at])
+        line = line[at:].lstrip()
+    return "\n".join([*pieces, line])
 
 
 def split_front_matter(text: str) -> tuple[dict, str]:
@@ -104,29 +133,205 @@ def markdown_blocks(text: str) -> list[Block]:
     return blocks
 
 
+BLOCK_TAGS = frozenset(
+    [
+        "address",
+        "article",
+        "aside",
+        "blockquote",
+        "br",
+        "dd",
+        "details",
+        "div",
+        "dl",
+        "dt",
+        "fieldset",
+        "figcaption",
+        "figure",
+        "footer",
+        "form",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "header",
+        "hr",
+        "li",
+        "main",
+        "nav",
+        "ol",
+        "p",
+        "pre",
+        "section",
+        "summary",
+        "table",
+        "tbody",
+        "td",
+        "tfoot",
+        "th",
+        "thead",
+        "tr",
+        "ul",
+        "time",
+    ]
+)
+SKIP_TAGS = frozenset(
+    [
+        "script",
+        "style",
+        "noscript",
+        "template",
+        "svg",
+        "iframe",
+        "head",
+        "button",
+        "select",
+        "option",
+        "input",
+        "textarea",
+    ]
+)
+HEADING_TAGS = frozenset(["h1", "h2", "h3", "h4", "h5", "h6"])
+META_KEYS = {
+    # HTML metadata (meta tags, JSON-LD) -> the front-matter-like key it states
+    "og:title": "title",
+    "twitter:title": "title",
+    "og:site_name": "publisher",
+    "application-name": "publisher",
+    "author": "author",
+    "article:author": "author",
+    "article:published_time": "published",
+    "datepublished": "published",
+    "date": "published",
+    "pubdate": "published",
+    "publish-date": "published",
+    "dc.date.issued": "published",
+    "article:modified_time": "updated",
+    "datemodified": "updated",
+    "og:url": "url",
+}
+
+
 @dataclass
-class HtmlExtract:
+class HtmlPage:
+    """An HTML page as a text dump (blocks in reading order), its stated metadata, and the main text
+    that trafilatura finds (None when it finds none)."""
+
     blocks: list[Block]
-    meta: dict
+    meta: dict[str, list[str]]
+    main_text: str | None
 
 
-def html_blocks(html: str) -> HtmlExtract:
-    """Main content of an HTML page (trafilatura), one block per paragraph, and its metadata."""
+def _visible(element) -> bool:
+    style = (element.get("style") or "").replace(" ", "").lower()
+    return not (element.get("hidden") is not None or "display:none" in style or element.get("aria-hidden") == "true")
+
+
+def _render(root) -> list[Block]:
+    """Visible text in reading order: a block per block-level element, link text counted per block."""
+    blocks: list[Block] = []
+    current: dict = {"parts": [], "link_chars": 0, "links": [], "kind": "paragraph"}
+
+    def flush(kind: str = "paragraph") -> None:
+        text = " ".join("".join(current["parts"]).split())
+        if text:
+            blocks.append(Block(current["kind"], [text], current["link_chars"], current["links"]))
+        current.update(parts=[], link_chars=0, links=[], kind=kind)
+
+    def walk(element, in_link: bool) -> None:
+        tag = element.tag if isinstance(element.tag, str) else ""
+        if tag in SKIP_TAGS or not _visible(element):
+            if element.tail:
+                current["parts"].append(element.tail)
+            return
+        block = tag in BLOCK_TAGS
+        if block:
+            flush("heading" if tag in HEADING_TAGS else "list_item" if tag == "li" else "paragraph")
+        link = in_link or tag == "a"
+        if tag == "a" and element.get("href"):
+            current["links"].append(element.get("href"))
+        if element.text and tag:
+            current["parts"].append(element.text)
+            if link:
+                current["link_chars"] += len(element.text.strip())
+        for child in element:
+            walk(child, link)
+        if block:
+            flush()
+        if element.tail:
+            current["parts"].append(element.tail)
+            if in_link and not block:
+                current["link_chars"] += len(element.tail.strip())
+
+    body = root.find(".//body")
+    walk(body if body is not None else root, False)
+    flush()
+    return blocks
+
+
+def _meta(root) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+
+    def add(key: str, value: object) -> None:
+        if isinstance(value, str) and value.strip():
+            found.setdefault(key, []).append(" ".join(value.split()))
+
+    for tag in root.iter("meta"):
+        name = (tag.get("property") or tag.get("name") or tag.get("itemprop") or "").lower()
+        if name in META_KEYS:
+            add(META_KEYS[name], tag.get("content"))
+    for tag in root.iter("link"):
+        if "canonical" in (tag.get("rel") or "").lower().split():
+            add("url", tag.get("href"))
+    for tag in root.iter("title"):
+        add("html_title", tag.text_content())
+    for tag in root.iter("h1"):
+        add("h1", tag.text_content())
+    for tag in root.iter("time"):
+        if tag.get("itemprop", "").lower() == "datepublished" or tag.get("pubdate") is not None:
+            add("published", tag.get("datetime"))
+    for script in root.iter("script"):
+        if (script.get("type") or "").lower() == "application/ld+json":
+            _json_ld(script.text or "", add)
+    return found
+
+
+def _json_ld(text: str, add) -> None:
+    import json
+
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return
+    items = data if isinstance(data, list) else data.get("@graph", [data]) if isinstance(data, dict) else []
+    for item in items:
+        if not isinstance(item, dict) or ("Article" not in str(item.get("@type", "")) and "headline" not in item):
+            continue
+        add("title", item.get("headline"))
+        add("published", item.get("datePublished"))
+        add("updated", item.get("dateModified"))
+        publisher = item.get("publisher")
+        add("publisher", publisher.get("name") if isinstance(publisher, dict) else publisher)
+        author = item.get("author")
+        authors = author if isinstance(author, list) else [author]
+        for one in authors:
+            add("author", one.get("name") if isinstance(one, dict) else one)
+
+
+def html_page(html: str) -> HtmlPage:
+    """Parse an HTML page, tolerating broken markup (lxml repairs what it can)."""
+    import lxml.html
     import trafilatura
+    from lxml.etree import ParserError
 
+    try:
+        root = lxml.html.document_fromstring(html)
+    except (ParserError, ValueError):
+        return HtmlPage([], {}, None)
     result = trafilatura.bare_extraction(
-        html, with_metadata=True, include_comments=False, include_tables=False, favor_precision=True
+        html, with_metadata=False, include_comments=False, include_tables=False, favor_precision=True
     )
-    if result is None:
-        return HtmlExtract([], {})
-    data = result.as_dict() if hasattr(result, "as_dict") else dict(result)
-    body = data.get("text") or ""
-    blocks = [Block("paragraph", [line.strip()]) for line in body.split("\n") if line.strip()]
-    meta = {
-        "title": data.get("title"),
-        "author": data.get("author"),
-        "date": data.get("date"),
-        "publisher": data.get("sitename") or data.get("hostname"),
-        "url": data.get("url"),
-    }
-    return HtmlExtract(blocks, {k: v for k, v in meta.items() if v})
+    data = (result.as_dict() if hasattr(result, "as_dict") else dict(result)) if result is not None else {}
+    return HtmlPage(_render(root), _meta(root), data.get("text") or None)

@@ -1,4 +1,4 @@
-"""Boilerplate rules loaded from data/boilerplate.toml, plus the shape tests that need no data."""
+"""The chrome patterns of data/boilerplate.toml, compiled once."""
 
 from __future__ import annotations
 
@@ -8,40 +8,60 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-TERMINAL = tuple(".!?…:;\"”’')")
-BULLETS = ("•", "-", "*", "–", "·", "▪", "◦")
-ICON_ONLY = re.compile(r"^[\W_]{1,3}$")
+
+def _compile(patterns: list[str], flags: int = re.I) -> tuple[re.Pattern[str], ...]:
+    return tuple(re.compile(p, flags) for p in patterns)
 
 
-def _compile(patterns: list[str]) -> list[re.Pattern[str]]:
-    return [re.compile(p, re.I) for p in patterns]
+def _first(patterns: tuple[re.Pattern[str], ...], line: str) -> re.Match[str] | None:
+    return next((m for m in (p.search(line) for p in patterns) if m), None)
 
 
 @dataclass(frozen=True)
 class Rules:
-    chrome_lines: list[re.Pattern[str]]
-    section_ends: list[re.Pattern[str]]
-    site_header_lines: list[re.Pattern[str]]
-    photo_credits: list[re.Pattern[str]]
-    date_labels: list[re.Pattern[str]]
-    byline_lines: list[re.Pattern[str]]
-    wire_dateline: re.Pattern[str]
-
-    @staticmethod
-    def _any(patterns: list[re.Pattern[str]], line: str) -> bool:
-        return any(p.search(line) for p in patterns)
+    chrome_lines: tuple[re.Pattern[str], ...]
+    section_ends: tuple[re.Pattern[str], ...]
+    site_header_lines: tuple[re.Pattern[str], ...]
+    photo_credits: tuple[re.Pattern[str], ...]
+    byline_lines: tuple[re.Pattern[str], ...]
+    author_box: re.Pattern[str]
+    author_roles: frozenset[str]
+    wire_datelines: tuple[re.Pattern[str], ...]
+    wire_credits: tuple[re.Pattern[str], ...]
+    outlet_lines: tuple[re.Pattern[str], ...]
 
     def is_chrome(self, line: str) -> bool:
-        return self._any(self.chrome_lines, line)
+        return _first(self.chrome_lines, line) is not None
 
     def ends_article(self, line: str) -> bool:
-        return len(line.split()) <= 5 and self._any(self.section_ends, line.strip(" :"))
+        return len(line.split()) <= 6 and _first(self.section_ends, line.strip(" :•|")) is not None
 
     def is_site_header(self, line: str) -> bool:
-        return self._any(self.site_header_lines, line)
+        return _first(self.site_header_lines, line) is not None
 
     def is_caption(self, line: str) -> bool:
-        return self._any(self.photo_credits, line)
+        return _first(self.photo_credits, line) is not None
+
+    def byline(self, line: str) -> re.Match[str] | None:
+        return _first(self.byline_lines, line) if len(line.split()) <= 16 else None
+
+    def wire_dateline(self, line: str) -> re.Match[str] | None:
+        return _first(self.wire_datelines, line)
+
+    def wire_credit(self, line: str) -> re.Match[str] | None:
+        return _first(self.wire_credits, line)
+
+    def outlet(self, line: str) -> re.Match[str] | None:
+        return _first(self.outlet_lines, line)
+
+    def is_author_box(self, line: str, author: str | None) -> bool:
+        """A paragraph about the writer: "Jane Doe is a reporter covering ..."."""
+        match = self.author_box.match(line)
+        if not match:
+            return False
+        if author and match.group("name").split()[0] == author.split()[0]:
+            return True
+        return bool(set(re.findall(r"[a-z]+", line.lower()[:160])) & self.author_roles)
 
 
 def rules_bytes() -> bytes:
@@ -56,30 +76,10 @@ def load_rules() -> Rules:
         section_ends=_compile(raw["section_ends"]),
         site_header_lines=_compile(raw["site_header_lines"]),
         photo_credits=_compile(raw["photo_credits"]),
-        date_labels=_compile(raw["date_labels"]),
         byline_lines=_compile(raw["byline_lines"]),
-        wire_dateline=re.compile(raw["wire_dateline"]),
+        author_box=re.compile(raw["author_box"]),
+        author_roles=frozenset(raw["author_roles"]),
+        wire_datelines=_compile(raw["wire_datelines"], 0),
+        wire_credits=_compile(raw["wire_credits"], 0),
+        outlet_lines=_compile(raw["outlet_lines"], re.I),
     )
-
-
-def words(line: str) -> int:
-    return len(line.split())
-
-
-def is_bullet(line: str) -> bool:
-    return line.startswith(BULLETS) and len(line) > 2 and line[1] == " "
-
-
-def is_headline_shaped(line: str) -> bool:
-    """A short line with no sentence ending: a heading, a teaser headline, a label."""
-    stripped = line.strip()
-    return bool(stripped) and not stripped.endswith(TERMINAL) and words(stripped) <= 20 and not is_bullet(stripped)
-
-
-def is_icon_only(line: str) -> bool:
-    return bool(ICON_ONLY.match(line.strip()))
-
-
-def is_teaser_question(line: str) -> bool:
-    """A lone short question with no quotation: a poll or a link to another story."""
-    return line.endswith("?") and words(line) <= 8 and not re.search(r"[\"“”]|(^|\s)[‘']", line)

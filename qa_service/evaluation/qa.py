@@ -10,11 +10,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .conversation import Turn
-from .domain import Answer, AnswerPassage, AskOptions
-from .loading import read_sources
-from .retrieval import MODES
-from .service import QAService
+from ..conversation import Turn
+from ..domain import Answer, AnswerPassage, AskOptions
+from ..loading import read_sources
+from ..retrieval import MODES
+from ..service import QAService
 
 KS = (1, 3, 5)
 LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
@@ -128,8 +128,8 @@ class Evaluation:
 
     def _rrf_ranks(self, answerable: list[QAPair]) -> list[int | None]:
         """Hybrid with reciprocal rank fusion instead of score fusion, for comparison."""
-        from .answering import answer
-        from .retrieval import Retriever
+        from ..answering import answer
+        from ..retrieval import Retriever
 
         service, ranks = self.service, []
         retriever = Retriever(service.index, service.settings.candidates, "rrf")

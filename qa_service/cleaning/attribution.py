@@ -1,0 +1,150 @@
+"""Who published a page, whose wire story it carries, and where it lives: from what the page states.
+
+The outlet comes from the page's markup (a site name, a publisher in front matter), a title suffix
+("... - The Harbor Ledger"), a copyright line or "Published in X"; a name several of these agree on
+wins. A wire story is recognised by its dateline ("TOKYO (Reuters) -", "(Bloomberg) --"), a credit
+("Source: Bloomberg", "© AFP") or a wire copyright line; the agency becomes `source`, and the
+publisher too when the page names no outlet of its own.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from ..lexicon import Lexicon
+from .rules import Rules
+from .units import Unit, normalised
+
+LEGAL_SUFFIX = re.compile(
+    r"[,.]?\s+(?:pvt\.?\s+)?(?:ltd|limited|inc|llc|l\.?p|plc|gmbh|corp|corporation|co)\.?$|\s+(?:—|-)\s+built with .*$",
+    re.I,
+)
+MASTHEAD_LINES = 8
+MIN_VOTES = 2  # one masthead guess alone is not enough to name an outlet
+URL_LINE = re.compile(
+    r"^(?:source|original(?:ly)? (?:at|from)|canonical|url|link|read (?:it|more) at)\s*:?\s*(https?://\S+)$", re.I
+)
+
+
+@dataclass(frozen=True)
+class Attribution:
+    publisher: str | None
+    source: str | None
+    url: str | None
+
+
+def _clean_name(name: str) -> str:
+    name = LEGAL_SUFFIX.sub("", name.strip(" .,|·-"))
+    return re.sub(r"\s+", " ", name).strip(" .,|·-")
+
+
+def wire_of(units: list[Unit], body: list[Unit], rules: Rules, lexicon: Lexicon) -> str | None:
+    """The news agency the story comes from, by its dateline or a credit line."""
+    for unit in body[:3]:
+        match = rules.wire_dateline(unit.text)
+        if match:
+            name = lexicon.wire_name(match.group("agency"))
+            if name:
+                return name
+    for unit in units:
+        if unit.role == "body":
+            continue
+        match = rules.wire_credit(unit.text)
+        if match:
+            name = lexicon.wire_name(match.group("agency").strip())
+            if name:
+                return name
+        if re.search(r"\b(?:ap|afp|reuters)\b", unit.text) is None:
+            holder = rules.outlet(unit.text)
+            if holder and lexicon.wire_name(_clean_name(holder.group("outlet"))):
+                return lexicon.wire_name(_clean_name(holder.group("outlet")))
+    return None
+
+
+def outlet_candidates(
+    units: list[Unit], rules: Rules, stated: list[str], suffix: str | None, title: str | None = None
+) -> Counter[str]:
+    """Names the page gives itself, counted by how many places state them."""
+    votes: Counter[str] = Counter()
+    for name in stated:
+        votes[_clean_name(name)] += 3
+    if suffix:
+        votes[_clean_name(suffix)] += 2
+    for unit in units:
+        if unit.role == "body" or unit.words > 40:
+            continue
+        match = rules.outlet(unit.text)
+        if match:
+            votes[_clean_name(match.group("outlet"))] += 2
+    for name in _mastheads(units, title):
+        votes[name] += 1 + 2 * _elsewhere(name, units)
+    merged: Counter[str] = Counter()
+    spelling: dict[str, str] = {}
+    for name, n in votes.items():  # "METRO DAILY GAZETTE" and "Metro Daily Gazette" are one name
+        key = name.casefold()
+        merged[key] += n
+        if key not in spelling or spelling[key].isupper():
+            spelling[key] = name
+    return Counter({spelling[k]: n for k, n in merged.items() if k and len(k.split()) <= 8})
+
+
+def _mastheads(units: list[Unit], title: str | None) -> list[str]:
+    """The site's name at the top of the page: a short capitalised line among the first few, no menu."""
+    found = []
+    for unit in units[:MASTHEAD_LINES]:
+        text = unit.text.strip()
+        if title and normalised(title) in unit.key:
+            continue
+        if unit.role in ("body", "meta") or not 1 <= unit.words <= 6 or re.search(r"[|›»/•:°]|\d:\d", text):
+            continue
+        if unit.index == 0:
+            found += [_clean_name(text)] * 2  # the first line of the page
+        elif unit.words >= 2 and (text.isupper() or unit.capitalised >= 0.6):
+            found.append(_clean_name(text))
+    return found
+
+
+def _elsewhere(name: str, units: list[Unit]) -> bool:
+    """The name occurs again outside the article (a footer, a copyright line)."""
+    key = name.casefold()
+    return sum(key in u.text.casefold() for u in units if u.role != "body") > 1
+
+
+def attribute(
+    units: list[Unit],
+    body: list[Unit],
+    rules: Rules,
+    lexicon: Lexicon,
+    stated_outlets: list[str],
+    suffix: str | None,
+    stated_url: str | None,
+    title: str | None = None,
+) -> Attribution:
+    source = wire_of(units, body, rules, lexicon)
+    votes = outlet_candidates(units, rules, stated_outlets, suffix, title)
+    order = {name.casefold(): i for i, name in enumerate(_page_order(units, votes))}
+    ranked = sorted(votes, key=lambda name: (-votes[name], order.get(name.casefold(), len(order))))
+    outlets = [name for name in ranked if lexicon.wire_name(name) is None and votes[name] >= MIN_VOTES]
+    publisher = outlets[0] if outlets else None
+    if publisher is None and votes:
+        publisher = lexicon.wire_name(votes.most_common(1)[0][0])
+    return Attribution(publisher or source, source, stated_url or _url(units))
+
+
+def _page_order(units: list[Unit], votes: Counter[str]) -> list[str]:
+    """Names in the order the page first mentions them."""
+    text = "\n".join(u.text.casefold() for u in units)
+    return sorted(votes, key=lambda name: text.find(name.casefold()) % (len(text) + 1))
+
+
+def _url(units: list[Unit]) -> str | None:
+    for unit in units:
+        match = URL_LINE.match(unit.text)
+        if match:
+            return match.group(1).rstrip(".,)")
+    for unit in units[:8]:  # a linked headline points at the story itself
+        if unit.kind == "heading" and unit.links and unit.link_density >= 0.9:
+            return unit.links[0]
+    return None

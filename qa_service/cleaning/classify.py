@@ -1,0 +1,209 @@
+"""Body or chrome, decided per unit from features, then by position relative to the densest run of prose.
+
+1. Each unit gets a role from what it is: prose (a sentence of running text), a short sentence, a
+   headline-shaped line, a list item, metadata (a byline, a date line), or chrome (a pattern of
+   boilerplate.toml, a photo credit, a link list, a repeated caption, a header widget).
+2. The article is the densest run of prose: prose units close to each other form runs, and the run
+   with the most prose words wins (the idea of jusText's context pass and of body-text extraction by
+   maximal density). A section end ("Most read", "3 Comments") closes a run.
+3. Inside that run, prose is kept, and so are the short sentences and list items that belong to it
+   (items under a lead-in ending in ':'); headline-shaped lines (subheads, teasers, video captions)
+   are not. Outside it, nothing is kept: headline lists, comments and footers lie outside.
+
+A sentence holding a figure, a price, a temperature or a date is body text like any other: only
+short lines that are not sentences can be a widget.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..lexicon import load_lexicon
+from .dates import is_date_only, line_candidates
+from .rules import Rules
+from .units import Unit
+
+MAX_GAP = 6  # non-prose units that may stand between two paragraphs of one article
+ICON_ONLY = re.compile(r"^[\W_]{1,3}$")
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where the article lies among the units."""
+
+    start: int  # index of the first body unit (len(units) when there is none)
+    end: int  # index after the last body unit
+
+
+def _initial_role(unit: Unit, rules: Rules) -> str:
+    text = unit.text
+    if not unit.key or ICON_ONLY.match(text):
+        return "chrome"
+    if rules.ends_article(text):
+        return "end"
+    if rules.is_chrome(text) or rules.is_caption(text):
+        return "chrome"
+    if not unit.prose and unit.words <= 12 and rules.is_site_header(text):
+        return "chrome"
+    if unit.link_density >= 0.5 and not unit.prose:
+        return "chrome"
+    if _is_meta(unit, rules):
+        return "meta"
+    if unit.prose:
+        return "prose"
+    if unit.bullet:
+        return "item"
+    if unit.sentence and not _teaser_question(unit):
+        return "short"
+    return "heading"
+
+
+def _teaser_question(unit: Unit) -> bool:
+    """A lone short question with no quotation: a poll, or a link to another story."""
+    return unit.text.endswith("?") and unit.words <= 8 and not re.search(r"[\"“”]|(^|\s)[‘']", unit.text)
+
+
+def _is_meta(unit: Unit, rules: Rules) -> bool:
+    """A byline or a date line: facts about the story, not the story."""
+    if unit.words > 20:
+        return False
+    candidates = line_candidates(unit.text, "header", load_lexicon())
+    if candidates and candidates[0].label != "plain" and unit.text.find(candidates[0].text) < 40:
+        return True  # "Updated July 8, 2024 | first published July 4", "Published in X, May 23rd, 2018"
+    if unit.prose and unit.words > 12:
+        return False
+    if rules.byline(unit.text) or is_date_only(unit.text):
+        return True
+    if unit.words <= 8 and not unit.prose and candidates:
+        return True  # "14 Nov 23 · 5 min read"
+    return any(c.label != "plain" for c in candidates)
+
+
+def _drop_teaser_cards(units: list[Unit]) -> None:
+    """A link-icon line closes a teaser card: the icon, its blurb and its headline are chrome."""
+    for i, unit in enumerate(units):
+        if ICON_ONLY.match(unit.text):
+            for back in (1, 2):
+                j = i - back
+                if j >= 0 and units[j].headline_shaped:
+                    for k in range(j, i):
+                        units[k].role = "chrome"
+                    break
+
+
+def _drop_repeated_prose(units: list[Unit]) -> None:
+    """A caption shown twice (a gallery and its figure) is not said twice by the story."""
+    for unit in units:
+        if unit.role == "prose" and unit.repeats > 1 and unit.words < 80 and '"' not in unit.text[:2]:
+            unit.role = "chrome"
+
+
+def _runs(units: list[Unit]) -> list[tuple[int, int, int]]:
+    """Runs of prose as (first, last, prose words): a gap of more than MAX_GAP units or a section end
+    separates two runs."""
+    runs: list[tuple[int, int, int]] = []
+    first = last = -1
+    words = gap = 0
+    for i, unit in enumerate(units):
+        if unit.role == "prose":
+            if first >= 0 and gap <= MAX_GAP:
+                last, words = i, words + unit.words
+            else:
+                if first >= 0:
+                    runs.append((first, last, words))
+                first, last, words = i, i, unit.words
+            gap = 0
+        elif unit.role == "end" and first >= 0:
+            gap = MAX_GAP + 1
+        elif unit.role not in ("meta",):
+            gap += 1
+    if first >= 0:
+        runs.append((first, last, words))
+    return runs
+
+
+def layout(units: list[Unit], rules: Rules) -> Layout:
+    """Give every unit its role and find the article among them."""
+    for unit in units:
+        unit.role = unit.role or _initial_role(unit, rules)
+    _drop_teaser_cards(units)
+    _drop_repeated_prose(units)
+    runs = _runs(units)
+    if not runs:
+        return Layout(len(units), len(units))
+    first, last, _ = max(runs, key=lambda run: run[2])
+    first = _past_standfirst(units, first, last)
+    # Short sentences and list items just before the first paragraph belong to it ("WASHINGTON --").
+    while first > 0 and units[first - 1].role == "short" and units[first - 1].words >= 4:
+        first -= 1
+    # A list under the last paragraph's lead-in, or a closing short sentence, belongs to it too.
+    end = last + 1
+    while end < len(units) and (
+        (units[end].role == "item" and _in_list(units, end)) or (units[end].role == "short" and end == last + 1)
+    ):
+        end += 1
+    return Layout(first, end)
+
+
+def _past_standfirst(units: list[Unit], first: int, last: int) -> int:
+    """A sentence or two above the byline or date line is the standfirst, not the story's first paragraph."""
+    meta = next((i for i in range(first, last + 1) if units[i].role == "meta"), None)
+    if meta is None:
+        return first
+    before = [u for u in units[first:meta] if u.role == "prose"]
+    after = [i for i in range(meta + 1, last + 1) if units[i].role == "prose"]
+    if len(before) <= 2 and sum(u.words for u in before) <= 60 and len(after) > len(before):
+        return after[0]
+    return first
+
+
+def _in_list(units: list[Unit], i: int) -> bool:
+    """A list item that belongs to the article: it follows a lead-in ending in ':', or other such items."""
+    j = i - 1
+    while j >= 0 and units[j].role == "item":
+        j -= 1
+    return j >= 0 and units[j].lead_in and units[j].role in ("prose", "short", "heading")
+
+
+def body_units(units: list[Unit], where: Layout, rules: Rules, author: str | None) -> list[Unit]:
+    """The units of the article, in order."""
+    kept: list[Unit] = []
+    for i in range(where.start, where.end):
+        unit = units[i]
+        if unit.role == "prose" and i > where.start + 2 and _about_author(unit.text, author, rules):
+            break  # the author's bio closes the article
+        keep = (
+            unit.role == "prose"
+            or (unit.role == "short" and unit.words >= 2)
+            or (unit.role == "item" and (_in_list(units, i) or unit.sentence))
+            or (unit.role == "heading" and unit.lead_in and i + 1 < where.end and units[i + 1].role == "item")
+        )
+        if keep:
+            kept.append(unit)
+    for unit in kept:  # roles change only now: _in_list reads the roles of the items above
+        unit.role = "body"
+    return kept
+
+
+def _about_author(text: str, author: str | None, rules: Rules) -> bool:
+    """The author's bio: "Jane Doe is a reporter ...", or any paragraph that opens with the byline's name."""
+    if author and len(author.split()) >= 2 and text.startswith(author.split(",")[0].strip() + " "):
+        return True
+    return rules.is_author_box(text, author)
+
+
+def paragraphs(kept: list[Unit]) -> list[list[str]]:
+    """Each unit its own paragraph, except list items, which stay with the lead-in above them."""
+    out: list[list[str]] = []
+    for unit in kept:
+        text = unit.text if _is_item(unit.text) or unit.kind != "list_item" else f"• {unit.text}"
+        if unit.bullet and out and (out[-1][-1].rstrip().endswith(":") or _is_item(out[-1][-1])):
+            out[-1].append(text)
+        else:
+            out.append([text])
+    return out
+
+
+def _is_item(line: str) -> bool:
+    return bool(re.match(r"^(?:[•·▪◦‣*–-]|\d{1,2}[.)])\s", line))

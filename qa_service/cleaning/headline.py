@@ -1,0 +1,129 @@
+"""The headline: chosen among candidates, never a breadcrumb, tagline, label, teaser, widget or list item.
+
+The page's own statements come first: a front-matter title, `og:title` or a JSON-LD headline. Then a
+line that the page confirms: one that matches its `<title>` or `<h1>`, or one it repeats. Otherwise
+the headline is found by position. Just above the article stand the header lines: the byline, the
+dates and captions, and, above those, the headline (sometimes followed by a standfirst, which is
+longer and reads like a sentence). A headline list above the headline ("TRENDING") ends where the
+headline begins, so the last headline-shaped line above the article is taken, not the first. When
+nothing qualifies there is no title: a warning is better than chrome.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .units import Unit, normalised
+
+SEPARATORS = re.compile(r"\s+[|–—-]{1,2}\s+")
+BREADCRUMB = re.compile(r"[›»>/•|]|^(home|news|you are here)\b", re.I)
+WIDGET = re.compile(r"\d\s*°|\b\d{1,2}:\d{2}\b")
+MIN_WORDS, MAX_WORDS = 3, 30
+STANDFIRST_WORDS = 14
+NAVIGATION = 3  # consecutive links or list items: a menu
+
+
+@dataclass(frozen=True)
+class Headline:
+    title: str | None
+    index: int | None  # the unit it came from, when it came from one
+    suffix: str | None  # a site name after the title in `<title>` or a line ("... - The Ledger")
+
+
+def split_suffix(text: str) -> tuple[str, str | None]:
+    """ "Flood warnings extended - The Harbor Ledger" -> ("Flood warnings extended", "The Harbor Ledger")."""
+    parts = SEPARATORS.split(text.strip())
+    if len(parts) >= 2 and 1 <= len(parts[-1].split()) <= 6 and len(" ".join(parts[:-1]).split()) >= MIN_WORDS:
+        head = text.strip()[: text.strip().rfind(parts[-1])]
+        return SEPARATORS.sub(" ", head).strip(" |–—-") if len(parts) > 2 else parts[0].strip(), parts[-1].strip()
+    return text.strip(), None
+
+
+def is_label(unit: Unit) -> bool:
+    """A section label or a name line: a few capitalised words ("LOCAL NEWS", "Kevin Tran")."""
+    return unit.words <= 4 and (unit.text.isupper() or unit.capitalised == 1.0) and unit.stop_density < 0.34
+
+
+def is_candidate(unit: Unit) -> bool:
+    if not (MIN_WORDS <= unit.words <= MAX_WORDS) or unit.bullet or unit.role in ("chrome", "end", "meta"):
+        return False
+    if unit.role == "prose" and unit.words > STANDFIRST_WORDS * 3:
+        return False
+    if (BREADCRUMB.search(unit.text) and unit.words <= 8) or WIDGET.search(unit.text) or is_label(unit):
+        return False
+    return not unit.text.endswith(":")
+
+
+def _standfirst(unit: Unit, above: Unit | None) -> bool:
+    """Reads like a sentence under a headline: long, or longer and wordier than the line above it, and
+    in sentence case (a headline may be in capitals or title case)."""
+    if unit.text.isupper() or unit.capitalised >= 0.5:
+        return False
+    if (unit.words >= STANDFIRST_WORDS and unit.stop_density >= 0.25) or unit.role == "prose":
+        return True
+    return (
+        above is not None
+        and unit.words > above.words * 1.5
+        and unit.stop_density >= 0.25
+        and unit.stop_density > above.stop_density
+    )
+
+
+def _near_body(units: list[Unit], body_start: int) -> list[int]:
+    """The headline-shaped lines just above the article, top to bottom: header lines (bylines, dates,
+    captions, names) are stepped over; a label, a section end or a line of navigation stops the walk."""
+    group: list[int] = []
+    navigation = 0
+    for i in range(min(body_start, len(units)) - 1, -1, -1):
+        unit = units[i]
+        navigation = navigation + 1 if unit.role == "chrome" and (unit.bullet or unit.link_density >= 0.5) else 0
+        if navigation >= NAVIGATION:
+            break  # a menu stands between the masthead (and its tagline) and the story
+        if is_candidate(unit):
+            group.append(i)
+        elif unit.role in ("chrome", "meta") or (is_label(unit) and not group):
+            continue
+        else:
+            break
+    return group[::-1]
+
+
+def choose_title(units: list[Unit], body_start: int, trusted: list[str], hints: list[str]) -> Headline:
+    """The headline among ``units`` above ``body_start``.
+
+    ``trusted`` are titles the page states for itself (front matter, `og:title`, JSON-LD), taken as
+    they are; ``hints`` are titles that need a line of the page to confirm them (`<title>`, `<h1>`).
+    """
+    suffix = next((tail for tail in (split_suffix(t)[1] for t in trusted + hints) if tail), None)
+    for text in trusted:
+        title, tail = split_suffix(text)
+        if len(title.split()) >= 2:
+            return Headline(title, None, suffix or tail)
+    above = [i for i in range(min(body_start, len(units))) if is_candidate(units[i])]
+    hinted = {normalised(split_suffix(text)[0]) for text in hints}
+    for test in (
+        lambda i: normalised(split_suffix(units[i].text)[0]) in hinted,
+        lambda i: units[i].repeats > 1 or sum(normalised(split_suffix(u.text)[0]) == units[i].key for u in units) > 1,
+    ):
+        confirmed = [i for i in above if test(i)]
+        if confirmed:
+            return _headline(units, confirmed[-1], suffix)
+    group = _near_body(units, body_start)
+    if not group:
+        return Headline(None, None, suffix)
+    last = group[-1]
+    if len(group) >= 2 and _standfirst(units[last], units[group[-2]]):
+        last = group[-2]
+    return _headline(units, last, suffix)
+
+
+def _headline(units: list[Unit], i: int, suffix: str | None) -> Headline:
+    """The headline of unit ``i``, and a site name found after the same headline on another line."""
+    title, tail = split_suffix(units[i].text)
+    key = normalised(title)
+    for unit in units:
+        head, other = split_suffix(unit.text)
+        if other and normalised(head) == key:
+            tail = tail or other
+    return Headline(title, i, suffix or tail)

@@ -1,0 +1,207 @@
+"""Dates, titles, outlets and wire sources on tiny pages, one shape each, through clean_document.
+
+Every rule here is general: none names a site. A wrong date is worse than none, so the ambiguous
+cases must come back as None with a warning.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from qa_service.cleaning import clean_document
+from qa_service.domain import Document, RawFile
+
+BODY = (
+    "The harbour board approved a new fee schedule at its meeting, raising berth charges by 4% from next month. "
+    "Board chair Ana Ruiz said the increase was needed to pay for dredging.\n\n"
+    '"We have not raised fees in six years and the channel is silting up," Ruiz said. The board also agreed to '
+    "study a second ferry terminal, with a report due in the autumn.\n\n"
+    "Shipping lines said they would pass some of the cost on to customers, but welcomed the dredging plan, which "
+    "should let larger vessels call at the port."
+)
+
+
+def page(text: str, suffix: str = ".txt") -> Document:
+    return clean_document(RawFile(Path(f"page{suffix}"), "page", suffix, text))
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("Published: 14 March 2024\nUpdated: 15 March 2024", "2024-03-14"),
+        ("Updated: 15 March 2024\nPublished: 14 March 2024", "2024-03-14"),
+        ("Updated July 8, 2024, 6:15 p.m. | first published July 4, 2024, 7:30 a.m.", "2024-07-04"),
+        ("Tuesday, 12 March 2024 17.05 GMT", "2024-03-12"),
+        ("22.11.2021 | 09:47 GMT", "2021-11-22"),
+        ("Apr - 07 - 2024", "2024-04-07"),
+        ("Posted 3 Mar 24", "2024-03-03"),
+        ("2024-03-14T08:00:00Z", "2024-03-14"),
+    ],
+)
+def test_the_publication_date_in_a_header(header: str, expected: str) -> None:
+    doc = page(f"Harbour fees rise to pay for dredging\n{header}\n\n{BODY}")
+    assert doc.date == expected
+
+
+def test_only_an_update_date_is_no_publication_date() -> None:
+    doc = page(f"Harbour fees rise to pay for dredging\nLast updated: 15 March 2024\n\n{BODY}")
+    assert doc.date is None
+    assert any("only an update date" in w for w in doc.warnings)
+
+
+def test_an_ambiguous_numeric_date_without_evidence_is_none_with_a_warning() -> None:
+    doc = page(f"Harbour fees rise to pay for dredging\nPublished 05/06/2024\n\n{BODY}")
+    assert doc.date is None
+    assert any("ambiguous date '05/06/2024'" in w for w in doc.warnings)
+
+
+def test_a_weekday_the_story_names_settles_a_numeric_date() -> None:
+    # 02/05/2025 is Friday 2 May (day first) or Wednesday 5 February (month first).
+    body = BODY.replace("at its meeting", "at its meeting on Friday")
+    assert page(f"Harbour fees rise to pay for dredging\nPublished 02/05/2025\n\n{body}").date == "2025-05-02"
+    body = BODY.replace("at its meeting", "at its meeting on Wednesday")
+    assert page(f"Harbour fees rise to pay for dredging\nPublished 02/05/2025\n\n{body}").date == "2025-02-05"
+
+
+def test_how_the_page_writes_other_dates_settles_a_numeric_date() -> None:
+    body = (
+        BODY
+        + "\n\nThe new fees take effect on 28 June, and the council will review them in September. "
+        + "The colour scheme and the centre of the harbour are unchanged."
+    )
+    assert page(f"Harbour fees rise to pay for dredging\nPublished 03/06/2024\n\n{body}").date == "2024-06-03"
+
+
+def test_a_date_later_than_the_page_header_date_is_not_taken() -> None:
+    header = (
+        "Retrieved 15 January 2024 from example.org\nHarbour fees rise to pay for dredging\nPublished: 20 March 2024"
+    )
+    doc = page(f"{header}\n\n{BODY}")
+    assert doc.date is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Thursday, June 6, 2024\nSpringfield 21°C Sunny\nHarbour fees rise to pay for dredging\n\n"
+        + BODY
+        + "\n\n© 2023 Example Post",
+        f"Harbour fees rise to pay for dredging\n\n{BODY}\n\nMost Read\n12.03.2024 Bridge reopens after repairs\n"
+        "11.03.2024 Council elects new mayor",
+    ],
+    ids=["today's date and copyright", "dates of other stories"],
+)
+def test_crawl_list_and_copyright_dates_are_never_the_publication_date(text: str) -> None:
+    assert page(text).date is None
+
+
+def test_a_date_after_the_body_counts_when_it_says_it_is_the_publication() -> None:
+    doc = page(f"Harbour fees rise\n\n{BODY}\n\nPublished in The Valley Courier, May 23rd, 2018\n")
+    assert (doc.date, doc.publisher) == ("2018-05-23", "The Valley Courier")
+
+
+def test_dates_inside_the_story_are_not_its_date() -> None:
+    body = BODY.replace("at its meeting", "at its meeting on 12 March 2024")
+    assert page(f"Harbour fees rise to pay for dredging\n\n{body}").date is None
+
+
+def test_a_sentence_with_a_temperature_or_price_is_body_text() -> None:
+    body = BODY + "\n\nTemperatures reached 41°C on Tuesday, and diesel sold for $1.89 a litre at the quay."
+    doc = page(f"Harbour fees rise to pay for dredging\n\n{body}")
+    assert "Temperatures reached 41°C on Tuesday" in doc.text
+
+
+def test_the_headline_is_the_last_headline_shaped_line_above_the_story_not_a_list_item() -> None:
+    text = (
+        "TRENDING\nBridge reopens after repairs\nCouncil elects new mayor\nSchool wins award\n"
+        f"Harbour fees rise to pay for dredging\n\n{BODY}"
+    )
+    assert page(text).title == "Harbour fees rise to pay for dredging"
+
+
+def test_a_standfirst_under_the_headline_is_not_the_title() -> None:
+    text = (
+        "Business\nHarbour fees rise to pay for dredging\n"
+        "Shipping lines say they will pass on some of the cost to customers as the channel silts up\n"
+        f"By Kim Lee\n14 March 2024\n\n{BODY}"
+    )
+    doc = page(text)
+    assert (doc.title, doc.author, doc.date) == ("Harbour fees rise to pay for dredging", "Kim Lee", "2024-03-14")
+
+
+def test_a_page_without_a_headline_has_no_title_and_says_so() -> None:
+    doc = page(f"Home\nNews\nSport\nWeather\n\n{BODY}")
+    assert doc.title is None
+    assert "no title found" in doc.warnings
+
+
+def test_a_site_suffix_is_cut_from_the_title_and_names_the_outlet() -> None:
+    text = f"Harbour fees rise to pay for dredging - The Harbor Ledger\nHarbour fees rise to pay for dredging\n\n{BODY}"
+    doc = page(text)
+    assert (doc.title, doc.publisher) == ("Harbour fees rise to pay for dredging", "The Harbor Ledger")
+
+
+@pytest.mark.parametrize(
+    ("dateline", "footer", "publisher", "source"),
+    [
+        ("TOKYO (Reuters) - ", "© 2024 Example Post. All rights reserved.", "Example Post", "Reuters"),
+        ("(Bloomberg) -- ", "", "Bloomberg", "Bloomberg"),
+        (
+            "CHICAGO (AP) — ",
+            "Copyright 2024 The Associated Press. All rights reserved.",
+            "Associated Press",
+            "Associated Press",
+        ),
+        ("NEW DELHI, Jan 4 (PTI) ", "", "PTI", "PTI"),
+        (
+            "",
+            "All contents © copyright 2023 Associated Press. All rights reserved.",
+            "Associated Press",
+            "Associated Press",
+        ),
+    ],
+)
+def test_wire_copy_names_its_agency_as_source_and_the_outlet_as_publisher(dateline, footer, publisher, source) -> None:
+    doc = page(f"Harbour fees rise to pay for dredging\n\n{dateline}{BODY}\n\n{footer}")
+    assert (doc.publisher, doc.source) == (publisher, source)
+
+
+def test_a_wire_named_in_the_prose_is_not_the_source() -> None:
+    body = BODY.replace("Board chair", "AP News reported that board chair")
+    assert page(f"Harbour fees rise to pay for dredging\n\n{body}").source is None
+
+
+def test_html_metadata_gives_title_date_outlet_and_address() -> None:
+    html = f"""<html><head><title>Harbour fees rise | The Ledger</title>
+    <meta property="og:title" content="Harbour fees rise to pay for dredging">
+    <meta property="og:site_name" content="The Ledger">
+    <meta property="article:published_time" content="2024-03-14T08:00:00+00:00">
+    <meta property="article:modified_time" content="2024-03-16T08:00:00+00:00">
+    <link rel="canonical" href="https://ledger.example/2024/03/14/harbour-fees"></head>
+    <body><nav><a href="/">Home</a></nav><h1>Harbour fees rise to pay for dredging</h1>
+    {"".join(f"<p>{p}</p>" for p in BODY.split(chr(10) + chr(10)))}
+    <aside><h3>Most read</h3><ul><li><a href="/a">Bridge reopens after repairs</a></li></ul></aside></body></html>"""
+    doc = page(html, ".html")
+    assert (doc.title, doc.date, doc.publisher, doc.url) == (
+        "Harbour fees rise to pay for dredging",
+        "2024-03-14",
+        "The Ledger",
+        "https://ledger.example/2024/03/14/harbour-fees",
+    )
+    assert "Bridge reopens" not in doc.text and "study a second ferry terminal" in doc.text
+
+
+def test_hard_wrapped_text_without_blank_lines_keeps_every_line() -> None:
+    words = BODY.replace("\n\n", " ").split()
+    lines, line = [], ""
+    for word in words:
+        if len(line) + len(word) + 1 > 62:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    lines.append(line)
+    doc = page("HARBOUR FEES RISE\n" + "\n".join(lines))
+    assert " ".join(BODY.replace("\n\n", " ").split()) in " ".join(doc.text.split())
