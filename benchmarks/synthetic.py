@@ -486,8 +486,8 @@ def run_scale(
             service.ask(q)
         qvecs = embedder.encode(asked)
         # The retriever's own dense and BM25 steps, so these figures follow whatever retrieval does.
-        retriever = Retriever(loaded, settings.candidates, settings.fusion)
-        search = lambda v: retriever._dense(v, settings.candidates, None)  # noqa: E731
+        retriever = Retriever(loaded, settings.scoring, settings.fusion)
+        search = lambda v: retriever._dense(v, settings.scoring.candidates, None)  # noqa: E731
         dense_default = _timed(search, list(qvecs[5:]))
         if threads:
             import torch
@@ -497,7 +497,7 @@ def run_scale(
         ask = _timed(service.ask, asked[5:])
         encode = _timed(lambda q: embedder.encode([q]), asked[5:])
         dense = _timed(search, list(qvecs[5:]))
-        bm25 = _timed(lambda q: retriever._bm25(terms(q), settings.candidates, None), asked[5:])
+        bm25 = _timed(lambda q: retriever._bm25(tuple(terms(q)), settings.scoring.candidates, None), asked[5:])
         recall = recall_at_10(loaded.dense, loaded.passage_vectors, qvecs)
         result = {
             "passages": size,

@@ -109,7 +109,9 @@ def paired(fn_a: Callable, fn_b: Callable, items_a: list, items_b: list) -> tupl
 
 def novel_questions(texts: Iterable[str], n: int, seed: int = SEED) -> list[str]:
     """``n`` distinct questions (templates x names and words of the corpus), none normalising to another."""
-    from .terms import STOPWORDS
+    from .lexicon import load_lexicon
+
+    STOPWORDS = load_lexicon().stopwords
 
     text = " ".join(texts)
     names = Counter(re.findall(r"\b[A-Z][a-z]{2,}(?: [A-Z][a-z]{2,})?\b", text))

@@ -146,17 +146,46 @@ def ask(ctx, question, k, mode, since, until, publishers, doc_ids, as_json, sour
     help="With --ingest: a folder with annotations.json, or one whose subfolders have one (the splits).",
 )
 @click.option("--details", is_flag=True, help="With --ingest: list each page's misses (never for a held-out split).")
+@click.option("--cv", "folds", type=click.IntRange(2, 20), default=None, help="Cross-validate over this many folds.")
+@click.option(
+    "--pool",
+    "pool_paths",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    multiple=True,
+    default=[Path("tests/eval/qa_pairs.jsonl"), Path("tests/eval/second_set.jsonl")],
+    show_default=True,
+    help="With --cv: the question sets that fitting may read (repeatable).",
+)
+@click.option(
+    "--untouched",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=Path("tests/eval/untouched.jsonl"),
+    show_default=True,
+    help="With --cv: the split no fitting reads, scored once with values fit on the whole pool.",
+)
+@click.option("--write", is_flag=True, help="With --cv: store the values fit on the whole pool as the defaults.")
 @click.pass_context
-def evaluate(ctx, set_path: Path, k: int, as_json: bool, source: Path | None, ingest: bool, pages: Path, details: bool):
-    """Score retrieval, answers, citations and abstention on fixed question/answer pairs.
+def evaluate(ctx, set_path, k, as_json, source, ingest, pages, details, folds, pool_paths, untouched, write):
+    """Score retrieval, answers, citations and refusals on fixed question/answer pairs.
 
     With --ingest, score titles, dates, outlets, kept body text and leaked chrome on annotated pages.
+    With --cv N, fit every tuned value by stratified N-fold cross-validation and report held-out folds only.
     """
-    from .evaluation import Evaluation, format_report
+    from .evaluation import Evaluation, format_report, load_pairs
     from .service import QAService
 
     if ingest:
         click.echo(ingest_report(pages, as_json, details))
+        return
+    if folds:
+        from .evaluation.cv import cross_validate, format_cv, write_fitted
+
+        service = QAService(_settings(ctx, source_dir=source, cache_size=0, max_batch=1))
+        pool = [pair for path in pool_paths for pair in load_pairs(path)]
+        report = cross_validate(service, pool, load_pairs(untouched) if untouched.is_file() else [], folds)
+        click.echo(json.dumps(report, indent=2) if as_json else format_cv(report))
+        if write:
+            click.echo(f"wrote {write_fitted(report['fitted'])}", err=True)
         return
     service = QAService(_settings(ctx, source_dir=source, cache_size=0))
     report = Evaluation.from_files(service, set_path, k).run()
@@ -230,6 +259,10 @@ def format_answer(result) -> str:
         lines.append("The sources don't answer this.")
         if result.passages:
             lines.append("\nNearest passages:")
+    elif result.confidence == "low":
+        lines.append("No passage states this directly. The closest sentences:")
+        lines.append(result.answer)
+        lines.append("")
     else:
         lines.append(result.answer)
         lines.append("")

@@ -52,13 +52,14 @@ class Passage:
 @dataclass(frozen=True)
 class Citation:
     doc_id: str
-    title: str
+    title: str | None
     publisher: str | None
     author: str | None
     date: str | None
     url: str | None
     start: int
     end: int
+    source: str | None = None  # the wire agency whose story the passage is
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,8 @@ class Hit:
     sentence: float  # best cosine of question and one sentence of the passage
     bm25: float  # raw BM25 score (0 when BM25 did not retrieve it)
     coverage: float  # IDF-weighted share of the question's terms found in the passage
+    unmet: int = 0  # evidence checks the passage fails (evidence.check)
+    holds_type: bool | None = None  # holds the kind of answer asked for (None: the question asks for no kind)
 
 
 @dataclass(frozen=True)
@@ -84,13 +87,20 @@ class AnswerPassage:
     also_reported_by: tuple[Citation, ...] = ()
 
 
+CONFIDENCE = ("high", "low", "none")
+
+
 @dataclass(frozen=True)
 class Answer:
     question: str
-    abstained: bool
+    abstained: bool  # true only when the service refuses: the sources do not answer
     answer: str | None
     passages: tuple[AnswerPassage, ...]
     resolved_question: str | None = None
+    # high: answered; low: uncertain, no passage states this directly (the nearest are shown, and the
+    # answer holds their closest sentences); none: refused (abstained, answer null)
+    confidence: str = "high"
+    probability: float | None = None  # the decision's estimate that the sources answer the question
 
 
 @dataclass(frozen=True)

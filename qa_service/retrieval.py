@@ -1,26 +1,26 @@
-"""Question to ranked passages: dense (FAISS), BM25, and their fusion, with metadata filters."""
+"""Query to ranked passages: dense (FAISS), BM25, and their fusion, with metadata filters."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
+from .analysis import Query
 from .domain import AskOptions, Hit
-from .evidence import evidence_factor, parse_question, unknown_terms
+from .evidence import check, unknown_terms
 from .index_store import LoadedIndex
-from .terms import coverage, terms
+from .settings import Scoring
+from .terms import coverage
 
 MODES = ("hybrid", "dense", "bm25")
 FUSIONS = ("score", "rrf")
-RRF_K = 60
-# Weights of the relevance estimate: whole-passage meaning, best single sentence, word coverage.
-# Chosen by `qa eval` over a small grid (see docs/quality.md); the best single sentence and the
-# question's words found in the passage carry more than the passage's overall meaning.
-W_DENSE, W_SENTENCE, W_COVERAGE = 0.2, 0.4, 0.4
 
 
-def relevance(dense: float, sentence: float, cover: float, evidence: float = 1.0) -> float:
+def relevance(scoring: Scoring, dense: float, sentence: float, cover: float, unmet: int = 0) -> float:
     """A 0..1 estimate that a passage answers the question, comparable across questions."""
-    return min(1.0, max(0.0, (W_DENSE * dense + W_SENTENCE * sentence + W_COVERAGE * cover) * evidence))
+    base = scoring.w_dense * dense + scoring.w_sentence * sentence + scoring.w_coverage * cover
+    return min(1.0, max(0.0, base * scoring.penalty ** min(unmet, scoring.max_unmet)))
 
 
 def allowed_ids(index: LoadedIndex, options: AskOptions) -> np.ndarray | None:
@@ -44,9 +44,9 @@ def allowed_ids(index: LoadedIndex, options: AskOptions) -> np.ndarray | None:
 
 
 class Retriever:
-    def __init__(self, index: LoadedIndex, candidates: int = 50, fusion: str = "score") -> None:
+    def __init__(self, index: LoadedIndex, scoring: Scoring, fusion: str = "score") -> None:
         self.index = index
-        self.candidates = candidates
+        self.scoring = scoring
         self.fusion = fusion
 
     def _dense(self, qvec: np.ndarray, n: int, allowed: np.ndarray | None) -> dict[int, float]:
@@ -58,7 +58,7 @@ class Retriever:
         scores, ids = self.index.dense.search(qvec.reshape(1, -1), n, params=params)
         return {int(i): float(s) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0}
 
-    def _bm25(self, qterms: list[str], n: int, allowed: np.ndarray | None) -> dict[int, float]:
+    def _bm25(self, qterms: tuple[str, ...], n: int, allowed: np.ndarray | None) -> dict[int, float]:
         known = [t for t in qterms if t in self.index.bm25.vocab_dict]
         if not known:
             return {}
@@ -72,17 +72,16 @@ class Retriever:
             matching = matching[np.argpartition(-scores[matching], n - 1)[:n]]
         return {int(i): float(scores[i]) for i in matching}
 
-    def retrieve(self, qvec: np.ndarray, question: str, options: AskOptions) -> list[Hit]:
+    def retrieve(self, query: Query, options: AskOptions) -> list[Hit]:
         """Candidates from the mode's retrievers, scored on every signal, in the mode's order."""
+        qvec = query.vector
         allowed = allowed_ids(self.index, options)
-        if allowed is not None and len(allowed) == 0:
+        if qvec is None or (allowed is not None and len(allowed) == 0):
             return []
-        n = min(max(self.candidates, options.k * 4), len(self.index.passages))
-        qterms = terms(question)
-        constraints = parse_question(question)
-        unknown = unknown_terms(constraints, self.index.idf)
+        n = min(max(self.scoring.candidates, options.k * 4), len(self.index.passages))
+        unknown = unknown_terms(query, self.index.idf)
         dense = self._dense(qvec, n, allowed) if options.mode != "bm25" else {}
-        bm25 = self._bm25(qterms, n, allowed) if options.mode != "dense" else {}
+        bm25 = self._bm25(query.terms, n, allowed) if options.mode != "dense" else {}
         ids = list(dict.fromkeys([*dense, *bm25]))
         if not ids:
             return []
@@ -92,24 +91,35 @@ class Retriever:
             passage = self.index.passages[pid]
             rows = slice(passage.first_sentence, passage.first_sentence + len(passage.sentences))
             sentence = float(np.max(self.index.sentence_vectors[rows] @ qvec)) if passage.sentences else 0.0
-            cover = coverage(qterms, self.index.passage_terms(pid), self.index.idf, self.index.default_idf)
-            rel = relevance(float(dense_score), sentence, cover, evidence_factor(constraints, passage.text, unknown))
-            hits.append(Hit(passage, 0.0, rel, float(dense_score), sentence, bm25.get(pid, 0.0), cover))
+            cover = coverage(query.terms, self.index.passage_terms(pid), self.index.idf, self.index.default_idf)
+            evidence = check(query, passage.text, unknown)
+            rel = relevance(self.scoring, float(dense_score), sentence, cover, evidence.unmet)
+            hits.append(
+                Hit(
+                    passage,
+                    0.0,
+                    rel,
+                    float(dense_score),
+                    sentence,
+                    bm25.get(pid, 0.0),
+                    cover,
+                    evidence.unmet,
+                    evidence.holds_type,
+                )
+            )
         return self._rank(hits, options.mode)
 
     def _rank(self, hits: list[Hit], mode: str) -> list[Hit]:
-        from dataclasses import replace
-
         if mode == "dense":
             keyed = [(h.dense, h) for h in hits]
         elif mode == "bm25":
             keyed = [(h.bm25, h) for h in hits]
         elif self.fusion == "rrf":
+            k = self.scoring.rrf_k
             by_dense = {h.passage.passage_id: r for r, h in enumerate(sorted(hits, key=lambda h: -h.dense))}
             by_bm25 = {h.passage.passage_id: r for r, h in enumerate(sorted(hits, key=lambda h: -h.bm25))}
             keyed = [
-                (1 / (RRF_K + by_dense[h.passage.passage_id]) + 1 / (RRF_K + by_bm25[h.passage.passage_id]), h)
-                for h in hits
+                (1 / (k + by_dense[h.passage.passage_id]) + 1 / (k + by_bm25[h.passage.passage_id]), h) for h in hits
             ]
         else:
             keyed = [(h.relevance, h) for h in hits]

@@ -15,6 +15,7 @@ def citation_dict(citation: Citation) -> dict:
         "url": citation.url,
         "start": citation.start,
         "end": citation.end,
+        "source": citation.source,
     }
 
 
@@ -35,6 +36,7 @@ def answer_dict(answer: Answer) -> dict:
         "abstained": answer.abstained,
         "answer": answer.answer,
         "passages": [passage_dict(p) for p in answer.passages],
+        "confidence": answer.confidence,
     }
     if answer.resolved_question is not None:
         data["resolved_question"] = answer.resolved_question
@@ -52,4 +54,5 @@ def document_row(doc: Document, passages: int) -> dict:
         "url": doc.url,
         "passages": passages,
         "warnings": list(doc.warnings),
+        "source": doc.source,
     }

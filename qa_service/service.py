@@ -9,9 +9,10 @@ import threading
 from collections import OrderedDict
 from dataclasses import replace
 
+from .analysis import Query, analyse
 from .answering import answer as compose_answer
 from .batching import BatcherClosedError, MicroBatcher
-from .conversation import Turn, resolve, time_direction
+from .conversation import Turn
 from .domain import Answer, AskOptions, Document
 from .embedding import Embedder
 from .errors import InvalidRequestError, NotFoundError
@@ -20,10 +21,6 @@ from .retrieval import Retriever
 from .settings import Settings
 
 log = logging.getLogger(__name__)
-
-
-def normalise_question(question: str) -> str:
-    return " ".join(question.split()).casefold()
 
 
 class AnswerCache:
@@ -89,14 +86,19 @@ class QAService:
         return self._index
 
     def ask(self, question: str, options: AskOptions | None = None) -> Answer:
+        return self.answer_query(analyse(question), options)
+
+    def answer_query(self, query: Query, options: AskOptions | None = None) -> Answer:
+        """The answer to an analysed question (its vector is computed here when it has none)."""
         options = options or AskOptions(mode=self.settings.default_mode)
         index = self.index  # one consistent snapshot for the whole request, even during a swap
-        key = (normalise_question(question), options.cache_key(), index.manifest.built_at, id(index))
+        key = (query.cache_key(), query.answer_type, options.cache_key(), index.manifest.built_at, id(index))
         cached = self.cache.get(key)
         if cached is not None:
-            return replace(cached, question=question)
-        qvec = self._encode_question(question)
-        result = self._answer(index, question, qvec, options)
+            return replace(cached, question=query.text)
+        if query.vector is None:
+            query = query.with_vector(self._encode_question(query.resolved))
+        result = self._answer(index, query, options)
         self.cache.put(key, result)
         return result
 
@@ -113,41 +115,37 @@ class QAService:
         """Stop the encode worker thread (questions asked afterwards are encoded one by one)."""
         self._batcher.close()
 
-    def _answer(self, index: LoadedIndex, question: str, qvec, options: AskOptions) -> Answer:
-        retriever = Retriever(index, self.settings.candidates, self.settings.fusion)
-        hits = retriever.retrieve(qvec, question, options)
-        return compose_answer(question, hits, index, qvec, options, self.settings.abstain_threshold)
+    def _answer(self, index: LoadedIndex, query: Query, options: AskOptions) -> Answer:
+        scoring = self.settings.scoring
+        hits = Retriever(index, scoring, self.settings.fusion).retrieve(query, options)
+        return compose_answer(query, hits, index, options, scoring)
 
     def chat(self, turns: list[Turn], options: AskOptions | None = None) -> Answer:
         """Answer the last user turn in the light of the earlier ones."""
         last = max((i for i, t in enumerate(turns) if t.role == "user"), default=None)
         if last is None:
             raise InvalidRequestError("messages: need at least one message with role 'user'")
-        question = turns[last].content
-        resolved = resolve(question, turns[:last])
+        query = analyse(turns[last].content, turns[:last])
         options = options or AskOptions(mode=self.settings.default_mode)
-        timed = self._ask_in_time(question, resolved, turns[:last], options)
-        result = timed or (resolved, self.ask(resolved, options))
-        return replace(result[1], question=question, resolved_question=result[0])
+        timed = self._ask_in_time(query, turns[:last], options)
+        result = timed or (query.resolved, self.answer_query(query, options))
+        return replace(result[1], question=query.text, resolved_question=result[0])
 
-    def _ask_in_time(
-        self, question: str, resolved: str, history: list[Turn], options: AskOptions
-    ) -> tuple[str, Answer] | None:
+    def _ask_in_time(self, query: Query, history: list[Turn], options: AskOptions) -> tuple[str, Answer] | None:
         """For "what did he say two days later?": search sources dated after those of the previous answer.
 
         The previous user question is asked again (usually a cache hit) to learn the dates of the
         sources its answer cited. None when the question is not about time or nothing fits.
         """
-        direction = time_direction(question)
         earlier = [i for i, t in enumerate(history) if t.role == "user"]
-        if not direction or not earlier:
+        if not query.time_direction or not earlier:
             return None
-        previous = self.ask(resolve(history[earlier[-1]].content, history[: earlier[-1]]), options)
+        previous = self.answer_query(analyse(history[earlier[-1]].content, history[: earlier[-1]]), options)
         cited = {int(n) for n in re.findall(r"\[(\d+)\]", previous.answer or "")} or {1}
         dates = sorted(p.citation.date for p in previous.passages if p.rank in cited and p.citation.date)
         if not dates:
             return None
-        if direction > 0:
+        if query.time_direction > 0:
             bound = (dt.date.fromisoformat(dates[0]) + dt.timedelta(days=1)).isoformat()
             narrowed, note = (
                 replace(options, since=max(filter(None, [options.since, bound]))),
@@ -159,10 +157,10 @@ class QAService:
                 replace(options, until=min(filter(None, [options.until, bound]))),
                 f"dated {bound} or earlier",
             )
-        result = self.ask(resolved, narrowed)
+        result = self.answer_query(query, narrowed)
         if result.abstained:
             return None
-        return f"{resolved} [sources {note}]", result
+        return f"{query.resolved} [sources {note}]", result
 
     def reindex(self) -> LoadedIndex:
         """Build from the sources and swap the new index in; requests in flight finish on the old one."""

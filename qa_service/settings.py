@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import tomllib
+from functools import cache
+from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from .errors import ConfigError
@@ -13,10 +16,68 @@ from .errors import ConfigError
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 
 
+SCORING_FILE = "scoring.toml"
+
+
+@cache
+def fitted_scoring() -> dict:
+    """The values `qa eval --cv 5 --write` last fitted (data/scoring.toml)."""
+    return tomllib.loads(resources.files("qa_service.data").joinpath(SCORING_FILE).read_text("utf-8"))
+
+
+def _fitted(name: str):
+    def value():
+        found = fitted_scoring()[name]
+        return tuple(found) if isinstance(found, list) else found
+
+    return Field(default_factory=value)
+
+
+class Scoring(BaseModel):
+    """Every tuned number of retrieval and answering, in one place. `qa eval` prints them.
+
+    The fitted ones default to data/scoring.toml (fit by stratified cross-validation, `qa eval --cv 5`);
+    the others are fixed choices, each with its reason.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    candidates: int = Field(50, ge=1, description="Candidates taken from each retriever before fusion.")
+    w_dense: float = _fitted("w_dense")
+    w_sentence: float = _fitted("w_sentence")
+    w_coverage: float = _fitted("w_coverage")
+    penalty: float = _fitted("penalty")
+    max_unmet: int = Field(3, ge=0, description="Unmet evidence checks counted at most.")
+    rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant (the usual 60).")
+    sentence_cosine: float = Field(
+        0.7, ge=0, le=1, description="Weight of cosine against word coverage when scoring one sentence."
+    )
+    highlight_ratio: float = Field(
+        0.9, ge=0, le=1, description="A second sentence is highlighted this close to the best."
+    )
+    max_highlights: int = Field(2, ge=1)
+    answer_ratio: float = Field(
+        0.65, ge=0, le=1, description="An answer sentence from a lower passage must score this close to the best."
+    )
+    max_answer_sentences: int = Field(3, ge=1)
+    same_text: float = Field(0.6, ge=0, le=1, description="Shared 4-grams above which two passages are one text.")
+    same_sentence: float = Field(0.9, ge=0, le=1, description="Cosine above which two answer sentences say the same.")
+    decision_weights: tuple[float, ...] = _fitted("decision_weights")
+    decision_bias: float = _fitted("decision_bias")
+    feature_means: tuple[float, ...] = _fitted("feature_means")
+    feature_scales: tuple[float, ...] = _fitted("feature_scales")
+    answer_above: float = _fitted("answer_above")
+    refuse_below: float = _fitted("refuse_below")
+
+    def fitted(self) -> dict:
+        """The values cross-validation fits, as data/scoring.toml holds them."""
+        return {name: getattr(self, name) for name in fitted_scoring()}
+
+
 class Settings(BaseSettings):
     """Every tunable of the service. Unknown or ill-typed values fail at start."""
 
-    model_config = SettingsConfigDict(env_prefix="QA_", frozen=True, extra="forbid")
+    model_config = SettingsConfigDict(env_prefix="QA_", env_nested_delimiter="__", frozen=True, extra="forbid")
 
     source_dir: Path = Field(Path("seeds"), description="Folder of .txt, .md and .html sources.")
     index_dir: Path = Field(Path("index"), description="Where built indexes live.")
@@ -40,10 +101,7 @@ class Settings(BaseSettings):
     )
     default_mode: Literal["hybrid", "dense", "bm25"] = Field("hybrid", description="Mode when a request names none.")
     fusion: Literal["score", "rrf"] = Field("score", description="How hybrid mode fuses dense and BM25.")
-    candidates: int = Field(50, ge=1, description="Candidates taken from each retriever before fusion.")
-    abstain_threshold: float = Field(
-        0.418, ge=0, le=1, description="Below this top score the service says the sources do not answer."
-    )
+    scoring: Scoring = Field(default_factory=Scoring, description="Tuned numbers of retrieval and answering.")
     host: str = Field("127.0.0.1", description="Interface to bind; 0.0.0.0 is an explicit choice.")
     port: int = Field(8000, ge=0, le=65535, description="Port to serve on.")
     threads: int = Field(8, ge=1, le=256, description="WSGI worker threads.")

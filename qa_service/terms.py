@@ -8,55 +8,9 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from functools import cache
 
-from bm25s.stopwords import STOPWORDS_EN
+from .lexicon import load_lexicon
 
-MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-          "november", "december")  # fmt: skip
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 TOKEN = re.compile(r"[a-z0-9]+(?:[.'’][a-z0-9]+)*")
-_EXTRA_STOPWORDS = {
-    "did",
-    "does",
-    "do",
-    "said",
-    "say",
-    "says",
-    "would",
-    "could",
-    "what",
-    "who",
-    "whom",
-    "when",
-    "where",
-    "why",
-    "how",
-    "which",
-    "whose",
-    "s",
-    "t",
-    "tell",
-    "me",
-    "about",
-    "much",
-    "many",
-}
-STOPWORDS = frozenset(STOPWORDS_EN) | _EXTRA_STOPWORDS
-# Spellings that mean the same thing in news copy; mapped before stemming.
-SYNONYMS = {
-    "percent": "per_cent",
-    "%": "per_cent",
-    "u.s": "us",
-    "usa": "us",
-    "carmakers": "automakers",
-    "treasuries": "treasury",
-    "bonds": "bond",
-    "t-bills": "treasury",
-    "tv": "television",
-    "programme": "program",
-    "america": "us",
-    "american": "us",
-    "americans": "us",
-}
 
 
 @cache
@@ -67,10 +21,11 @@ def _stemmer():
 
 
 def terms(text: str) -> list[str]:
-    """Lower-cased, stop-word-free, stemmed terms of a text."""
+    """Lower-cased, stop-word-free, stemmed terms of a text; spellings that mean the same share one term."""
+    lexicon = load_lexicon()
     text = text.lower().replace("per cent", "percent").replace("%", " percent")
     raw = [t.replace("’", "'").split("'")[0] for t in TOKEN.findall(text)]
-    kept = [SYNONYMS.get(t, t) for t in raw if t and t not in STOPWORDS]
+    kept = [lexicon.spellings.get(t, t) for t in raw if t and t not in lexicon.stopwords]
     return _stemmer().stemWords(kept) if kept else []
 
 

@@ -10,7 +10,7 @@ from qa_service.cli import main
 from tests.conftest import SEEDS
 from tests.test_ingestion import EXPECTED
 
-KEYS = {"doc_id", "title", "publisher", "author", "date", "url", "passages", "warnings"}
+KEYS = {"doc_id", "title", "publisher", "author", "date", "url", "passages", "warnings", "source"}
 
 
 def run(*args: str):
@@ -65,7 +65,7 @@ def test_ask_json_is_the_contract(seed_service, seed_settings):
         str(SEEDS),
     )
     data = json.loads(result.output)
-    assert set(data) == {"question", "abstained", "answer", "passages"}
+    assert set(data) == {"question", "abstained", "answer", "passages", "confidence"}
     assert len(data["passages"]) == 3 and data["passages"][0]["rank"] == 1
 
 

@@ -1,7 +1,10 @@
-"""The evaluation harness on the project's two sets, gated on floors the project meets now.
+"""The evaluation harness, gated on floors the project meets now (raised as quality improves, never lowered).
 
-Raise the floors as quality improves; never lower them. The second set was written after the
-scoring had been tuned on the first, in other words, to show how the rules carry to new wording.
+The figures that count are the cross-validated ones: each pooled question (qa_pairs + second_set) is
+answered with values fit on the other folds, and the untouched split (untouched.jsonl, written by a
+helper who saw neither the code nor the other questions) is answered with values fit on the pool, and
+read by no fitting. The plain `qa eval` report on qa_pairs uses the shipped values, which were fit on a
+pool that includes it, so its floors check the plumbing more than the quality.
 """
 
 from __future__ import annotations
@@ -10,20 +13,41 @@ from pathlib import Path
 
 import pytest
 
-from qa_service.evaluation import Evaluation, calibrate, format_report
+from qa_service.evaluation import Evaluation, format_report, load_pairs
+from qa_service.evaluation.cv import cross_validate, folds_of, format_cv
 
-EVAL_SET = Path(__file__).parent / "eval" / "qa_pairs.jsonl"
-SECOND_SET = Path(__file__).parent / "eval" / "second_set.jsonl"
+EVAL = Path(__file__).parent / "eval"
+POOL = [EVAL / "qa_pairs.jsonl", EVAL / "second_set.jsonl"]
+UNTOUCHED = EVAL / "untouched.jsonl"
 
 
 @pytest.fixture(scope="module")
 def report(seed_service):
-    return Evaluation.from_files(seed_service, EVAL_SET).run()
+    return Evaluation.from_files(seed_service, EVAL / "qa_pairs.jsonl").run()
 
 
-def test_set_is_large_and_varied(report):
-    counts = report["questions"]
-    assert counts["answerable"] >= 40 and counts["unanswerable"] >= 10 and counts["multi_turn"] >= 8
+@pytest.fixture(scope="module")
+def cv(seed_service):
+    pool = [pair for path in POOL for pair in load_pairs(path)]
+    return cross_validate(seed_service, pool, load_pairs(UNTOUCHED), 5)
+
+
+def test_the_pool_and_the_untouched_split_are_large_and_varied():
+    pool = [pair for path in POOL for pair in load_pairs(path)]
+    untouched = load_pairs(UNTOUCHED)
+    assert len(pool) + len(untouched) >= 150
+    for pairs in (pool, untouched):
+        kinds = {p.kind for p in pairs}
+        assert kinds == {"answerable", "near_topic", "off_topic", "follow_up"}
+    assert not {p.question for p in pool} & {p.question for p in untouched}
+
+
+def test_folds_keep_the_mix_of_kinds():
+    pool = [pair for path in POOL for pair in load_pairs(path)]
+    fold = folds_of(pool, 5)
+    for kind in ("answerable", "near_topic", "off_topic", "follow_up"):
+        sizes = [sum(1 for p, f in zip(pool, fold, strict=True) if p.kind == kind and f == k) for k in range(5)]
+        assert max(sizes) - min(sizes) <= 1, kind
 
 
 def test_retrieval_floors(report):
@@ -38,52 +62,54 @@ def test_hybrid_beats_the_naive_baseline_on_every_metric(report):
         assert report["modes"]["hybrid"][metric] > value, metric
 
 
-def test_answer_citation_and_abstention_floors(report):
+def test_citations_and_chrome(report):
     answers = report["hybrid"]
-    assert answers["answer_sentence_accuracy"] >= 0.9
-    assert answers["answer_holds_key_phrase"] >= 0.92
     assert answers["citation_completeness"] == 1.0
-    assert answers["abstention_precision"] >= 0.9
-    assert answers["abstention_recall"] >= 0.9
     assert answers["boilerplate_leaks"] == []
     assert answers["dangling_citation_markers"] == 0
+    assert answers["answer_sentence_accuracy"] >= 0.9
 
 
-def test_multi_turn_floor(report):
-    assert report["multi_turn"]["hit@3"] >= 0.9
+def test_held_out_fold_floors(cv):
+    held = cv["held_out_folds"]
+    assert held["hit@1"] >= 0.9
+    assert held["hit@3"] >= 0.95
+    assert held["answer_holds_fact"] >= 0.85
+    assert held["wrong_refusals"] <= 0.03
+    assert held["refusal_recall_off_topic"] >= 0.9
+    assert held["not_answered_near_topic"] >= 0.75  # refused, or told no passage states it
+    assert held["refusal_precision"] >= 0.9
+    assert held["follow_up_hit@3"] >= 0.9
 
 
-def test_floors_on_the_second_set(seed_service):
-    second = Evaluation.from_files(seed_service, SECOND_SET).run()
-    assert second["questions"]["answerable"] >= 25 and second["questions"]["unanswerable"] >= 10
-    assert second["modes"]["hybrid"]["hit@1"] >= 0.85
-    assert second["modes"]["hybrid"]["hit@3"] >= 0.95
-    answers = second["hybrid"]
-    assert answers["answer_sentence_accuracy"] >= 0.89
-    assert answers["answer_holds_key_phrase"] >= 0.89
-    assert answers["citation_completeness"] == 1.0
-    assert answers["abstention_precision"] >= 0.9
-    # Half of these near-topic questions still get an answer: telling "the sources mention X"
-    # from "the sources answer this about X" needs a reading model (docs/quality.md).
-    assert answers["abstention_recall"] >= 0.5
-    assert answers["boilerplate_leaks"] == []
+def test_untouched_split_floors(cv):
+    """What the untouched split measured when the decision was first fit (see docs/quality.md)."""
+    final = cv["untouched_split"]
+    assert final["hit@1"] >= 0.75
+    assert final["hit@3"] >= 0.9
+    assert final["refusal_recall_off_topic"] >= 0.9
 
 
-def test_report_prints_every_metric(report):
+def test_every_fitted_value_is_reported_with_its_spread_over_folds(cv):
+    text = format_cv(cv)
+    for name in ("w_dense", "w_coverage", "penalty", "decision_weights", "answer_above", "refuse_below"):
+        assert name in text
+    assert "held-out folds" in text and "untouched split" in text
+    assert set(cv["fold_spread"]) >= {"w_dense", "answer_above", "refuse_below"}
+
+
+def test_report_prints_every_metric_and_the_scoring(report):
     text = format_report(report)
     for name in (
         "hit@1",
         "mrr@5",
         "naive",
         "hybrid-rrf",
-        "abstention_recall",
-        "calibrated_threshold",
-        "multi_turn hit@3",
+        "wrong_refusals",
+        "refusal_recall_near_topic",
+        "follow_up_hit@3",
         "boilerplate_leaks",
+        "decision_weights",
+        "w_dense",
     ):
         assert name in text
-
-
-def test_calibration_separates_the_two_kinds():
-    assert 0.4 < calibrate([0.7, 0.8, 0.9], [0.1, 0.2, 0.3]) < 0.7
-    assert calibrate([0.6, 0.65, 0.7], [0.2, 0.62]) == pytest.approx(0.635, abs=0.001)

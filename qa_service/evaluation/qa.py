@@ -1,8 +1,14 @@
-"""Evaluation on fixed question/answer pairs: a library object returning named metrics."""
+"""Evaluation on fixed question/answer pairs: a library object returning named metrics.
+
+Each question has a kind: answerable, near_topic (unanswerable, about what the sources discuss),
+off_topic (unanswerable, about something else) or follow_up (answerable only with its history).
+Refusals are counted both ways, since a wrong refusal of an answerable question costs as much as an
+answer to an unanswerable one: `wrong_refusals` (answerable questions refused) and `refusal_recall`
+(unanswerable ones refused), with the uncertain middle reported beside them.
+"""
 
 from __future__ import annotations
 
-import itertools
 import json
 import re
 from dataclasses import dataclass, field
@@ -10,13 +16,16 @@ from pathlib import Path
 
 import numpy as np
 
+from ..analysis import analyse
+from ..answering import answer
 from ..conversation import Turn
 from ..domain import Answer, AnswerPassage, AskOptions
 from ..loading import read_sources
-from ..retrieval import MODES
+from ..retrieval import MODES, Retriever
 from ..service import QAService
 
 KS = (1, 3, 5)
+KINDS = ("answerable", "near_topic", "off_topic", "follow_up")
 LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-"})
 
@@ -33,10 +42,19 @@ class QAPair:
     key_phrases: tuple[str, ...] = ()
     doc_ids: tuple[str, ...] = ()
     history: tuple[Turn, ...] = ()
+    kind: str = "answerable"
 
     def holds_key(self, text: str) -> bool:
         body = normalise(text)
         return any(normalise(k) in body for k in self.key_phrases)
+
+
+def _kind(data: dict) -> str:
+    if data.get("kind") in KINDS:
+        return data["kind"]
+    if data.get("history"):
+        return "follow_up"
+    return "answerable" if data["answerable"] else "near_topic"
 
 
 def load_pairs(path: Path) -> list[QAPair]:
@@ -52,6 +70,7 @@ def load_pairs(path: Path) -> list[QAPair]:
                     key_phrases=tuple(data.get("key_phrases", ())),
                     doc_ids=tuple(data.get("doc_ids", ())),
                     history=tuple(Turn(t["role"], t["content"]) for t in data.get("history", ())),
+                    kind=_kind(data),
                 )
             )
     return pairs
@@ -73,28 +92,49 @@ def ranking_metrics(ranks: list[int | None]) -> dict[str, float]:
     return metrics
 
 
-def calibrate(answerable: list[float], unanswerable: list[float]) -> float:
-    """The abstention threshold that best separates top scores of the two kinds of question.
+def ask(service: QAService, pair: QAPair, k: int = 5, mode: str = "hybrid") -> Answer:
+    options = AskOptions(k=k, mode=mode)
+    if pair.history:
+        return service.chat([*pair.history, Turn("user", pair.question)], options)
+    return service.ask(pair.question, options)
 
-    Maximises the sum of abstention F1 and answer F1; among tied cut points, the median.
-    """
-    scores = sorted(set(answerable) | set(unanswerable))
-    if not scores:
-        return 0.5
-    cuts = [scores[0] - 1e-3] + [(a + b) / 2 for a, b in itertools.pairwise(scores)] + [scores[-1] + 1e-3]
 
-    def quality(t: float) -> float:
-        tp = sum(s < t for s in unanswerable)
-        fp = sum(s < t for s in answerable)
-        fn = len(unanswerable) - tp
-        abstain_f1 = 2 * tp / max(1, 2 * tp + fp + fn)
-        kept = len(answerable) - fp
-        answer_f1 = 2 * kept / max(1, 2 * kept + fp + (len(unanswerable) - tp))
-        return abstain_f1 + answer_f1
+def outcome_metrics(pairs: list[QAPair], answers: dict[str, Answer]) -> dict[str, float]:
+    """Retrieval, answer and decision figures for answered ``pairs`` (any mix of kinds)."""
 
-    best = max(quality(t) for t in cuts)
-    winners = [t for t in cuts if quality(t) == best]
-    return round(float(np.median(winners)), 4)
+    def share(selected: list[QAPair], test) -> float:
+        return sum(test(answers[p.id]) for p in selected) / max(1, len(selected))
+
+    answerable = [p for p in pairs if p.kind == "answerable"]
+    follow = [p for p in pairs if p.kind == "follow_up" and p.answerable]
+    near = [p for p in pairs if p.kind == "near_topic" or (p.kind == "follow_up" and not p.answerable)]
+    off = [p for p in pairs if p.kind == "off_topic"]
+    unanswerable = near + off
+    ranks = [first_correct([is_correct(x, p) for x in answers[p.id].passages]) for p in answerable]
+    refused = [p for p in pairs if answers[p.id].confidence == "none"]
+    return {
+        **ranking_metrics(ranks),
+        "answer_holds_fact": sum(bool(answers[p.id].answer) and p.holds_key(answers[p.id].answer) for p in answerable)
+        / max(1, len(answerable)),
+        "wrong_refusals": share(answerable, lambda a: a.confidence == "none"),
+        "uncertain_answerable": share(answerable, lambda a: a.confidence == "low"),
+        "refusal_recall": share(unanswerable, lambda a: a.confidence == "none"),
+        "refusal_recall_near_topic": share(near, lambda a: a.confidence == "none"),
+        "refusal_recall_off_topic": share(off, lambda a: a.confidence == "none"),
+        "not_answered_near_topic": share(near, lambda a: a.confidence != "high"),
+        "not_answered_off_topic": share(off, lambda a: a.confidence != "high"),
+        "refusal_precision": sum(not p.answerable for p in refused) / max(1, len(refused)),
+        "follow_up_hit@3": ranking_metrics(
+            [first_correct([is_correct(x, p) for x in answers[p.id].passages]) for p in follow]
+        )["hit@3"],
+    }
+
+
+COUNTS = {"answerable": "answerable", "near_topic": "near-topic", "off_topic": "off-topic", "follow_up": "follow-ups"}
+
+
+def counts(pairs: list[QAPair]) -> dict[str, int]:
+    return {kind: sum(p.kind == kind for p in pairs) for kind in KINDS}
 
 
 @dataclass
@@ -120,68 +160,43 @@ class Evaluation:
         dates = json.loads(dates_file.read_text("utf-8")) if dates_file.is_file() else {}
         return cls(service, load_pairs(set_path), k, markers, dates)
 
-    def _ask(self, pair: QAPair, mode: str) -> Answer:
-        options = AskOptions(k=self.k, mode=mode)
-        if pair.history:
-            return self.service.chat([*pair.history, Turn("user", pair.question)], options)
-        return self.service.ask(pair.question, options)
-
     def _rrf_ranks(self, answerable: list[QAPair]) -> list[int | None]:
         """Hybrid with reciprocal rank fusion instead of score fusion, for comparison."""
-        from ..answering import answer
-        from ..retrieval import Retriever
-
         service, ranks = self.service, []
-        retriever = Retriever(service.index, service.settings.candidates, "rrf")
+        scoring = service.settings.scoring
+        retriever = Retriever(service.index, scoring, "rrf")
         for pair in answerable:
-            qvec = service.embedder.encode([pair.question])[0]
+            query = analyse(pair.question)
+            query = query.with_vector(service.embedder.encode([query.resolved])[0])
             options = AskOptions(k=self.k)
-            hits = retriever.retrieve(qvec, pair.question, options)
-            result = answer(pair.question, hits, service.index, qvec, options, service.settings.abstain_threshold)
+            result = answer(query, retriever.retrieve(query, options), service.index, options, scoring)
             ranks.append(first_correct([is_correct(x, pair) for x in result.passages]))
         return ranks
 
     def run(self) -> dict:
         single = [p for p in self.pairs if not p.history]
         answerable = [p for p in single if p.answerable]
-        unanswerable = [p for p in single if not p.answerable]
-        report: dict = {
-            "questions": {
-                "answerable": len(answerable),
-                "unanswerable": len(unanswerable),
-                "multi_turn": len(self.pairs) - len(single),
-            },
-            "modes": {},
-        }
-        hybrid_answers: dict[str, Answer] = {}
+        report: dict = {"questions": counts(self.pairs), "modes": {}}
+        hybrid: dict[str, Answer] = {}
         for mode in MODES:
-            answers = {p.id: self._ask(p, mode) for p in single}
+            answers = {p.id: ask(self.service, p, self.k, mode) for p in single}
             if mode == "hybrid":
-                hybrid_answers = answers
+                hybrid = answers
             ranks = [first_correct([is_correct(x, p) for x in answers[p.id].passages]) for p in answerable]
             report["modes"][mode] = ranking_metrics(ranks)
         report["modes"]["hybrid-rrf"] = ranking_metrics(self._rrf_ranks(answerable))
-        report["hybrid"] = self._answer_metrics(hybrid_answers, answerable, unanswerable)
-        turns = [p for p in self.pairs if p.history]
-        if turns:
-            ranks = [first_correct([is_correct(x, p) for x in self._ask(p, "hybrid").passages]) for p in turns]
-            report["multi_turn"] = {"hit@3": ranking_metrics(ranks)["hit@3"], "cases": len(turns)}
+        hybrid.update({p.id: ask(self.service, p, self.k) for p in self.pairs if p.history})
+        report["hybrid"] = {**outcome_metrics(self.pairs, hybrid), **self._answer_checks(hybrid, answerable)}
         report["baseline"] = self.naive_baseline(answerable)
+        report["scoring"] = self.service.settings.scoring.model_dump()
         return report
 
-    def _answer_metrics(self, answers: dict[str, Answer], answerable: list[QAPair], unanswerable: list[QAPair]) -> dict:
-        top = {pid: max((x.score for x in a.passages), default=0.0) for pid, a in answers.items()}
-        threshold = calibrate([top[p.id] for p in answerable], [top[p.id] for p in unanswerable])
-        abstained = {pid for pid, a in answers.items() if a.abstained}
-        tp = sum(p.id in abstained for p in unanswerable)
-        sentence_ok, answer_ok = 0, 0
+    def _answer_checks(self, answers: dict[str, Answer], answerable: list[QAPair]) -> dict:
+        sentence_ok = 0
         for p in answerable:
-            result = answers[p.id]
-            correct = next((x for x in result.passages if is_correct(x, p)), None)
+            correct = next((x for x in answers[p.id].passages if is_correct(x, p)), None)
             if correct and any(p.holds_key(correct.text[s:e]) for s, e in correct.highlights):
                 sentence_ok += 1
-            if result.answer and p.holds_key(result.answer):
-                answer_ok += 1
         citations = [c for a in answers.values() for x in a.passages for c in (x.citation, *x.also_reported_by)]
         complete = [
             c
@@ -202,14 +217,9 @@ class Evaluation:
         )
         return {
             "answer_sentence_accuracy": sentence_ok / max(1, len(answerable)),
-            "answer_holds_key_phrase": answer_ok / max(1, len(answerable)),
             "citation_completeness": len(complete) / max(1, len(citations)),
-            "abstention_precision": tp / max(1, len(abstained)),
-            "abstention_recall": tp / max(1, len(unanswerable)),
             "boilerplate_leaks": leaks,
             "dangling_citation_markers": bad_markers,
-            "calibrated_threshold": threshold,
-            "configured_threshold": self.service.settings.abstain_threshold,
         }
 
     def naive_baseline(self, answerable: list[QAPair]) -> dict[str, float]:
@@ -228,10 +238,25 @@ class Evaluation:
         return ranking_metrics(ranks)
 
 
+def format_metrics(metrics: dict) -> list[str]:
+    return [
+        f"{name:<28} {value:.3f}" if isinstance(value, float) else f"{name:<28} {value}"
+        for name, value in metrics.items()
+    ]
+
+
+def format_scoring(scoring: dict) -> list[str]:
+    lines = ["scoring (settings.Scoring; fitted values from data/scoring.toml):"]
+    for name, value in scoring.items():
+        shown = "[" + ", ".join(f"{v:.4g}" for v in value) + "]" if isinstance(value, list | tuple) else value
+        lines.append(f"  {name:<22} {shown}")
+    return lines
+
+
 def format_report(report: dict) -> str:
     columns = list(report["modes"])
     lines = [
-        f"questions: {report['questions']}",
+        "questions: " + ", ".join(f"{n} {COUNTS[k]}" for k, n in report["questions"].items()),
         "",
         f"{'metric':<10}" + "".join(f"{m:>12}" for m in [*columns, "naive"]),
     ]
@@ -239,10 +264,7 @@ def format_report(report: dict) -> str:
         row = [report["modes"][m][metric] for m in columns] + [report["baseline"][metric]]
         lines.append(f"{metric:<10}" + "".join(f"{v:>12.3f}" for v in row))
     lines.append("")
-    for name, value in report["hybrid"].items():
-        lines.append(f"{name:<28} {value:.3f}" if isinstance(value, float) else f"{name:<28} {value}")
-    if "multi_turn" in report:
-        lines.append(
-            f"{'multi_turn hit@3':<28} {report['multi_turn']['hit@3']:.3f} ({report['multi_turn']['cases']} cases)"
-        )
+    lines += format_metrics({k: v for k, v in report["hybrid"].items() if not k.startswith(("hit@", "mrr@"))})
+    lines.append("")
+    lines += format_scoring(report["scoring"])
     return "\n".join(lines)

@@ -19,8 +19,9 @@ class Citation(Contract):
     """Where a passage comes from: the document, its facts, and the passage's span in its clean text."""
 
     doc_id: str = Field(..., description="The document's id; GET /api/documents/{doc_id} returns its text.")
-    title: str
+    title: str | None = Field(..., description="The headline; null when the page shows none that can be trusted.")
     publisher: str | None
+    source: str | None = Field(..., description="The wire agency (Reuters, AP, ...) when the story is wire copy.")
     author: str | None
     date: str | None = Field(..., description="Publication day, YYYY-MM-DD (never a page-visit date).")
     url: str | None
@@ -46,6 +47,11 @@ class Answer(Contract):
 
     question: str
     abstained: bool = Field(..., description="True when the sources do not answer; `answer` is then null.")
+    confidence: Literal["high", "low", "none"] = Field(
+        ...,
+        description="high: answered. low: no passage states this directly; `answer` holds the nearest passages' "
+        "closest sentences. none: refused (`abstained` is true).",
+    )
     answer: str | None = Field(..., description="Sentences from the sources, each ending with its [n] marker.")
     passages: list[AnswerPassage] = Field(..., description="Best first; the nearest passages when abstained.")
 
@@ -62,8 +68,9 @@ class DocumentSummary(Contract):
     """One indexed document's metadata."""
 
     doc_id: str
-    title: str
+    title: str | None
     publisher: str | None
+    source: str | None
     author: str | None
     date: str | None = Field(..., description="Publication day, YYYY-MM-DD.")
     url: str | None

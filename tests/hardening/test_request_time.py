@@ -25,11 +25,10 @@ import pytest
 from flask import Flask
 from werkzeug.exceptions import HTTPException
 
-from qa_service.conversation import resolve
+from qa_service.analysis import analyse
 from qa_service.errors import QAError
-from qa_service.evidence import parse_question
+from qa_service.evidence import check
 from qa_service.requests import AskRequest, ChatRequest
-from qa_service.terms import terms
 from qa_service.web.body import json_object
 from tests.conftest import ROOT
 
@@ -53,9 +52,8 @@ def handle(path: str, body: bytes) -> None:
                 question, history = turns[-1].content, turns[:-1]
         except (HTTPException, QAError):
             return  # refused: its cost so far is what counts
-        resolved = resolve(question, history)
-        parse_question(resolved)
-        terms(resolved)
+        query = analyse(question, history)
+        check(query, query.resolved)
 
 
 def fill(head: str, unit: str, tail: str, size: int) -> bytes:

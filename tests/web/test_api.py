@@ -23,7 +23,7 @@ from qa_service.web.server import make_server
 
 ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 PROBLEM_FIELDS = {"type", "title", "status", "detail"}
-CITATION_FIELDS = {"doc_id", "title", "publisher", "author", "date", "url", "start", "end"}
+CITATION_FIELDS = {"doc_id", "title", "publisher", "author", "date", "url", "start", "end", "source"}
 FIRST_QUESTION = "What did Kato say on Friday?"
 FIRST_ANSWER = (
     "Finance Minister Katsunobu Kato said on Friday that Japan's US Treasury holdings could be used "
@@ -54,7 +54,8 @@ def assert_problem(response: TestResponse, status: int) -> dict:
 def assert_citation(citation: dict) -> None:
     assert set(citation) == CITATION_FIELDS
     assert isinstance(citation["doc_id"], str) and citation["doc_id"]
-    assert isinstance(citation["title"], str)
+    assert citation["title"] is None or isinstance(citation["title"], str)
+    assert citation["source"] is None or isinstance(citation["source"], str)
     assert citation["date"] is None or ISO_DAY.match(citation["date"])
     assert isinstance(citation["start"], int) and isinstance(citation["end"], int)
     assert 0 <= citation["start"] < citation["end"]
@@ -65,6 +66,8 @@ def assert_answer_contract(data: dict) -> None:
     assert isinstance(data["question"], str)
     assert isinstance(data["abstained"], bool)
     assert data["answer"] is None if data["abstained"] else isinstance(data["answer"], str)
+    assert data["confidence"] in ("high", "low", "none")
+    assert (data["confidence"] == "none") == data["abstained"]
     assert isinstance(data["passages"], list)
     for rank, passage in enumerate(data["passages"], start=1):
         assert set(passage) == {"rank", "text", "score", "highlights", "citation", "also_reported_by"}

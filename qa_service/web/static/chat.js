@@ -4,6 +4,7 @@
 
 (() => {
   const ABSTAIN_TEXT = "The sources don't answer this";
+  const UNCERTAIN_TEXT = "No passage states this directly. These are the nearest passages, and their closest sentences:";
   const MAX_MESSAGES = 50;
   const MAX_MESSAGE_CHARS = 4000;
   const MAX_BODY_BYTES = 48 * 1024; // under the server's default 64 KiB body limit
@@ -225,9 +226,14 @@
       }
       return article;
     }
+    if (data.confidence === "low") {
+      article.classList.add("uncertain");
+      article.appendChild(el("p", "uncertain-text", UNCERTAIN_TEXT));
+    }
     article.appendChild(answerText(data.answer || "", turn, passages));
     if (passages.length) {
-      article.appendChild(el("h3", "evidence-heading", `Sources (${passages.length})`));
+      const heading = data.confidence === "low" ? "Nearest passages" : "Sources";
+      article.appendChild(el("h3", "evidence-heading", `${heading} (${passages.length})`));
       article.appendChild(evidenceList(passages, turn));
     }
     return article;
