@@ -235,7 +235,7 @@ def bench(ctx, quick: bool, out: Path) -> None:
 def ingest_report(pages: Path, as_json: bool, details: bool) -> str:
     """Each split's figures (and, asked for, the misses of the splits that are not held out)."""
     from .errors import SourceError
-    from .evaluation.ingest import evaluate_split, format_details, format_summary, splits, summarise
+    from .evaluation.ingest import evaluate_split, format_details, format_summary, is_held_out, splits, summarise
 
     folders = splits(pages)
     if not folders:
@@ -243,12 +243,13 @@ def ingest_report(pages: Path, as_json: bool, details: bool) -> str:
             f"no annotations.json in {pages} or its subfolders", hint="see tests/fixtures/pages/README.md"
         )
     results = {folder.name: evaluate_split(folder) for folder in folders}
+    held_out = {folder.name for folder in folders if is_held_out(folder)}
     if as_json:
         return json.dumps({name: summarise(found) for name, found in results.items()}, indent=2)
     lines = [format_summary(name, summarise(found)) for name, found in results.items()]
     if details:
         for name, found in results.items():
-            shown = "(held out: misses are not listed)" if name == "heldout" else format_details(found)
+            shown = "(held out: misses are not listed)" if name in held_out else format_details(found)
             lines.append(f"\n{name}:\n{shown}")
     return "\n".join(lines)
 

@@ -11,6 +11,8 @@ attribution  outlet, wire agency and address
 
 from __future__ import annotations
 
+import re
+
 from ..catalog import Catalog
 from ..domain import Document, RawFile
 from ..lexicon import load_lexicon
@@ -96,14 +98,26 @@ def _date_candidates(
                 ]
             found += candidates
         elif i < where.end and unit.role == "body":
-            where_kind = "wire" if i == where.start and rules.wire_dateline(text) else "body"
-            found += dates.line_candidates(text, where_kind, lexicon, default_year=_year_hint(found))
+            where_kind = "wire" if i == where.start and _opens_with_dateline(text, rules) else "body"
+            found += [
+                c if where_kind == "body" or text.find(c.text) < DATELINE_CHARS else _as(c, "body")
+                for c in dates.line_candidates(text, where_kind, lexicon, default_year=_year_hint(found))
+            ]
         else:
             found += [
                 c if c.label in ("published", "first_published") else _as(c, "list")
                 for c in dates.line_candidates(text, "after_body", lexicon)
             ]
     return found
+
+
+DATELINE_CHARS = 60  # a dateline's date stands within this many characters of the story's start
+DATELINE = re.compile(r"^[A-Z][A-Z .'/-]{2,40}(?:,\s*[A-Z][\w.]*(?:\s[A-Z][\w.]*){0,3})?,?\s")
+
+
+def _opens_with_dateline(text: str, rules: Rules) -> bool:
+    """ "TOKYO (Reuters) -", "NELSON, Wednesday 5 June 2024 –": the story opens with where and when."""
+    return bool(rules.wire_dateline(text) or DATELINE.match(text))
 
 
 def _as(candidate: dates.DateCandidate, where: str) -> dates.DateCandidate:
@@ -143,7 +157,10 @@ def clean_document(raw: RawFile, catalog: Catalog | None = None) -> Document:
     units = page_units(blocks)
     where = layout(units, rules)
     author = _author(units, where, rules, meta.get("author", []))
-    headline = choose_title(units, where.start, meta.get("title", []), meta.get("html_title", []) + meta.get("h1", []))
+    hints = meta.get("hint_title", [])
+    headline = choose_title(
+        units, where.start, meta.get("title", []), hints + meta.get("html_title", []), meta.get("h1", []), hints
+    )
     kept = _html_body(main_text, rules, author) or body_units(units, where, rules, author)
     title_at = headline.index
     credit = attribute(

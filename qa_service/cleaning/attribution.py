@@ -14,11 +14,13 @@ from collections import Counter
 from dataclasses import dataclass
 
 from ..lexicon import Lexicon
+from .headline import split_suffix
 from .rules import Rules
 from .units import Unit, normalised
 
 LEGAL_SUFFIX = re.compile(
-    r"[,.]?\s+(?:pvt\.?\s+)?(?:ltd|limited|inc|llc|l\.?p|plc|gmbh|corp|corporation|co)\.?$|\s+(?:—|-)\s+built with .*$",
+    r"[,.]?\s+(?:pvt\.?\s+|pty\.?\s+|\(pty\)\s+)?(?:ltd|limited|inc|llc|l\.?p|plc|gmbh|corp|corporation|co|pty)\.?$"
+    r"|\s+(?:—|-)\s+built with .*$",
     re.I,
 )
 MASTHEAD_LINES = 8
@@ -36,7 +38,8 @@ class Attribution:
 
 
 def _clean_name(name: str) -> str:
-    name = LEGAL_SUFFIX.sub("", name.strip(" .,|·-"))
+    name = re.sub(r"\s+[A-Z]$", "", name.strip(" .,|·-"))  # "Bloomberg L" of "Bloomberg L.P."
+    name = LEGAL_SUFFIX.sub("", name)
     return re.sub(r"\s+", " ", name).strip(" .,|·-")
 
 
@@ -94,10 +97,10 @@ def _mastheads(units: list[Unit], title: str | None) -> list[str]:
     """The site's name at the top of the page: a short capitalised line among the first few, no menu."""
     found = []
     for unit in units[:MASTHEAD_LINES]:
-        text = unit.text.strip()
+        text = split_suffix(unit.text)[0]  # "The Weekly -- Text Edition"
         if title and normalised(title) in unit.key:
             continue
-        if unit.role in ("body", "meta") or not 1 <= unit.words <= 6 or re.search(r"[|›»/•:°]|\d:\d", text):
+        if unit.role in ("body", "meta") or not 1 <= len(text.split()) <= 6 or re.search(r"[|›»/•:°]|\d:\d", text):
             continue
         if unit.index == 0:
             found += [_clean_name(text)] * 2  # the first line of the page
@@ -108,7 +111,7 @@ def _mastheads(units: list[Unit], title: str | None) -> list[str]:
 
 def _elsewhere(name: str, units: list[Unit]) -> bool:
     """The name occurs again outside the article (a footer, a copyright line)."""
-    key = name.casefold()
+    key = name.casefold().removeprefix("the ")
     return sum(key in u.text.casefold() for u in units if u.role != "body") > 1
 
 

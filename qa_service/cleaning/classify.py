@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from ..lexicon import load_lexicon
 from .dates import is_date_only, line_candidates
+from .headline import is_navigation
 from .rules import Rules
 from .units import Unit
 
@@ -46,7 +47,7 @@ def _initial_role(unit: Unit, rules: Rules) -> str:
         return "chrome"
     if not unit.prose and unit.words <= 12 and rules.is_site_header(text):
         return "chrome"
-    if unit.link_density >= 0.5 and not unit.prose:
+    if (unit.link_density >= 0.5 or is_navigation(text)) and not unit.prose:
         return "chrome"
     if _is_meta(unit, rules):
         return "meta"
@@ -66,18 +67,32 @@ def _teaser_question(unit: Unit) -> bool:
 
 def _is_meta(unit: Unit, rules: Rules) -> bool:
     """A byline or a date line: facts about the story, not the story."""
-    if unit.words > 20:
+    if unit.words > 30:
         return False
     candidates = line_candidates(unit.text, "header", load_lexicon())
     if candidates and candidates[0].label != "plain" and unit.text.find(candidates[0].text) < 40:
         return True  # "Updated July 8, 2024 | first published July 4", "Published in X, May 23rd, 2018"
     if unit.prose and unit.words > 12:
         return False
-    if rules.byline(unit.text) or is_date_only(unit.text):
+    if rules.byline(unit.text) or is_date_only(unit.text) or _credit_line(unit, rules):
         return True
-    if unit.words <= 8 and not unit.prose and candidates:
-        return True  # "14 Nov 23 · 5 min read"
+    if unit.words <= 14 and not unit.prose and any(c.year_given for c in candidates):
+        return True  # "14 Nov 23 · 5 min read", "Jane Doe · 5:00am Tuesday 16 May 2023 · 6 min read"
     return any(c.label != "plain" for c in candidates)
+
+
+def _credit_line(unit: Unit, rules: Rules) -> bool:
+    """A byline without "By": "Aoife Brennan, Transport Correspondent", "Jane Doe | Courts reporter"."""
+    parts = re.split(r"\s*[,|]\s*", unit.text, maxsplit=1)
+    if unit.words > 8 or len(parts) != 2:
+        return False
+    name, role = parts
+    capitalised = name.split()
+    return (
+        2 <= len(capitalised) <= 4
+        and all(w[:1].isupper() for w in capitalised)
+        and bool(set(re.findall(r"[a-z]+", role.lower())) & rules.author_roles)
+    )
 
 
 def _drop_teaser_cards(units: list[Unit]) -> None:

@@ -18,6 +18,7 @@ from .units import Unit, normalised
 
 SEPARATORS = re.compile(r"\s+[|–—-]{1,2}\s+")
 BREADCRUMB = re.compile(r"[›»>/•|]|^(home|news|you are here)\b", re.I)
+NAV_SEPARATORS = re.compile(r"\s[|›»>/•·]\s|\s{3,}")
 WIDGET = re.compile(r"\d\s*°|\b\d{1,2}:\d{2}\b")
 MIN_WORDS, MAX_WORDS = 3, 30
 STANDFIRST_WORDS = 14
@@ -45,6 +46,11 @@ def is_label(unit: Unit) -> bool:
     return unit.words <= 4 and (unit.text.isupper() or unit.capitalised == 1.0) and unit.stop_density < 0.34
 
 
+def is_navigation(text: str) -> bool:
+    """A menu or a breadcrumb: items joined by two or more separators ("News | Sport | Tech")."""
+    return len(NAV_SEPARATORS.findall(text)) >= 2
+
+
 def is_candidate(unit: Unit) -> bool:
     if not (MIN_WORDS <= unit.words <= MAX_WORDS) or unit.bullet or unit.role in ("chrome", "end", "meta"):
         return False
@@ -52,22 +58,30 @@ def is_candidate(unit: Unit) -> bool:
         return False
     if (BREADCRUMB.search(unit.text) and unit.words <= 8) or WIDGET.search(unit.text) or is_label(unit):
         return False
+    if is_navigation(unit.text):
+        return False
+    tokens = unit.text.split()
+    if sum(len(re.sub(r"\W", "", t)) <= 1 for t in tokens) * 3 >= len(tokens):
+        return False  # "Font size: A- A A+": controls, not words
     return not unit.text.endswith(":")
 
 
-def _standfirst(unit: Unit, above: Unit | None) -> bool:
-    """Reads like a sentence under a headline: long, or longer and wordier than the line above it, and
-    in sentence case (a headline may be in capitals or title case)."""
+def _standfirst(unit: Unit, above: Unit | None, before_byline: bool) -> bool:
+    """Reads like a sentence under a headline, in sentence case (a headline may be in capitals or title
+    case): long and wordy, or, when it stands right above the byline or date, longer than the line above."""
     if unit.text.isupper() or unit.capitalised >= 0.5:
         return False
     if (unit.words >= STANDFIRST_WORDS and unit.stop_density >= 0.25) or unit.role == "prose":
         return True
-    return (
-        above is not None
-        and unit.words > above.words * 1.5
-        and unit.stop_density >= 0.25
-        and unit.stop_density > above.stop_density
-    )
+    return before_byline and above is not None and unit.words >= max(8, above.words * 1.5)
+
+
+def _tagline(units: list[Unit], i: int) -> bool:
+    """A site's tagline: right under its name at the top of the page, above the menu."""
+    if i == 0 or i > 2 or not (is_label(units[0]) or units[0].words <= 4):
+        return False
+    below = units[i + 1] if i + 1 < len(units) else None  # a byline or date under it would make it a headline
+    return below is not None and (is_navigation(below.text) or below.bullet or below.link_density >= 0.5)
 
 
 def _near_body(units: list[Unit], body_start: int) -> list[int]:
@@ -80,7 +94,7 @@ def _near_body(units: list[Unit], body_start: int) -> list[int]:
         navigation = navigation + 1 if unit.role == "chrome" and (unit.bullet or unit.link_density >= 0.5) else 0
         if navigation >= NAVIGATION:
             break  # a menu stands between the masthead (and its tagline) and the story
-        if is_candidate(unit):
+        if is_candidate(unit) and not _tagline(units, i):
             group.append(i)
         elif unit.role in ("chrome", "meta") or (is_label(unit) and not group):
             continue
@@ -89,20 +103,31 @@ def _near_body(units: list[Unit], body_start: int) -> list[int]:
     return group[::-1]
 
 
-def choose_title(units: list[Unit], body_start: int, trusted: list[str], hints: list[str]) -> Headline:
+def choose_title(
+    units: list[Unit],
+    body_start: int,
+    trusted: list[str],
+    hints: list[str],
+    shown: list[str] = (),
+    fallback: list[str] = (),
+) -> Headline:
     """The headline among ``units`` above ``body_start``.
 
-    ``trusted`` are titles the page states for itself (front matter, `og:title`, JSON-LD), taken as
-    they are; ``hints`` are titles that need a line of the page to confirm them (`<title>`, `<h1>`).
+    ``trusted`` are titles a page states for itself in front matter, taken as they are. ``shown`` are
+    the page's `<h1>` headings: a line that is one wins. ``hints`` (`og:title`, `<title>`, JSON-LD) are
+    short forms for sharing: they confirm a line. ``fallback`` (`og:title`, JSON-LD) stands in when no
+    line qualifies; a `<title>` alone never does (it is often the site's name and tagline).
     """
-    suffix = next((tail for tail in (split_suffix(t)[1] for t in trusted + hints) if tail), None)
+    suffix = next((tail for tail in (split_suffix(t)[1] for t in [*trusted, *hints]) if tail), None)
     for text in trusted:
         title, tail = split_suffix(text)
         if len(title.split()) >= 2:
             return Headline(title, None, suffix or tail)
     above = [i for i in range(min(body_start, len(units))) if is_candidate(units[i])]
+    headings = {normalised(text) for text in shown}
     hinted = {normalised(split_suffix(text)[0]) for text in hints}
     for test in (
+        lambda i: units[i].key in headings,
         lambda i: normalised(split_suffix(units[i].text)[0]) in hinted,
         lambda i: units[i].repeats > 1 or sum(normalised(split_suffix(u.text)[0]) == units[i].key for u in units) > 1,
     ):
@@ -111,9 +136,13 @@ def choose_title(units: list[Unit], body_start: int, trusted: list[str], hints: 
             return _headline(units, confirmed[-1], suffix)
     group = _near_body(units, body_start)
     if not group:
-        return Headline(None, None, suffix)
+        stand_in = next((split_suffix(t)[0] for t in fallback if len(split_suffix(t)[0].split()) >= MIN_WORDS), None)
+        return Headline(stand_in, None, suffix)
     last = group[-1]
-    if len(group) >= 2 and _standfirst(units[last], units[group[-2]]):
+    header = [u for u in units[last + 1 : body_start] if u.role != "chrome"]
+    before_byline = bool(header) and header[0].role == "meta"
+    adjacent = len(group) >= 2 and all(u.role == "chrome" for u in units[group[-2] + 1 : last])
+    if adjacent and _standfirst(units[last], units[group[-2]], before_byline):
         last = group[-2]
     return _headline(units, last, suffix)
 

@@ -196,8 +196,8 @@ SKIP_TAGS = frozenset(
 HEADING_TAGS = frozenset(["h1", "h2", "h3", "h4", "h5", "h6"])
 META_KEYS = {
     # HTML metadata (meta tags, JSON-LD) -> the front-matter-like key it states
-    "og:title": "title",
-    "twitter:title": "title",
+    "og:title": "hint_title",
+    "twitter:title": "hint_title",
     "og:site_name": "publisher",
     "application-name": "publisher",
     "author": "author",
@@ -309,7 +309,7 @@ def _json_ld(text: str, add) -> None:
     for item in items:
         if not isinstance(item, dict) or ("Article" not in str(item.get("@type", "")) and "headline" not in item):
             continue
-        add("title", item.get("headline"))
+        add("hint_title", item.get("headline"))
         add("published", item.get("datePublished"))
         add("updated", item.get("dateModified"))
         publisher = item.get("publisher")

@@ -13,6 +13,10 @@ from functools import cache
 from .markup import Block
 
 TERMINAL = tuple(".!?…;\"”’')")
+# An agency's sign-off after the last sentence: "... in the House. PTI KRS ANV", "... said. jk/ah".
+SIGN_OFF = re.compile(
+    r"[.!?…\"”’')]\s+(?:[A-Z]{2,5}|[a-z]{1,3}/[a-z]{1,3})(?:\s+(?:[A-Z]{2,5}|[a-z]{1,3}/[a-z]{1,3})){0,3}$"
+)
 BULLET = re.compile(r"^(?:[•·▪◦‣*–-]|\d{1,2}[.)])\s")
 WORD = re.compile(r"[^\W\d_][\w'’-]*", re.UNICODE)
 
@@ -54,7 +58,8 @@ class Unit:
     @property
     def sentence(self) -> bool:
         """Ends the way a sentence ends (a headline, label or list of links does not)."""
-        return self.text.rstrip().endswith(TERMINAL)
+        text = self.text.rstrip()
+        return text.endswith(TERMINAL) or bool(SIGN_OFF.search(text))
 
     @property
     def lead_in(self) -> bool:

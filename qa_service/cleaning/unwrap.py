@@ -53,11 +53,23 @@ def _indent(line: str) -> int:
     return len(line) - len(line.lstrip(" \t"))
 
 
+def _heading_like(line: str) -> bool:
+    """A headline, a masthead or a menu: most words capitalised, or items between separators."""
+    if len(re.findall(r"\s[|›»/•·]\s", line)) >= 2:
+        return True
+    words = re.findall(r"[^\W\d_][\w'’-]*", line)
+    capitalised = sum(w[:1].isupper() for w in words) / max(1, len(words))
+    ends_capitalised = bool(words) and words[-1][:1].isupper()
+    return capitalised >= 0.6 and ends_capitalised and not re.search(r"[.,;] ", line.strip())
+
+
 def _continues(previous: str, line: str, width: int, base_indent: int) -> bool:
     """Whether ``line`` carries on the paragraph that ``previous`` was cut from."""
     prev = previous.rstrip()
     if not prev or not line.strip() or BULLET.match(line) or (BULLET.match(previous) and _indent(line) == 0):
         return False
+    if _heading_like(prev) or (_heading_like(line) and len(line.split()) <= 8):
+        return False  # header lines of a wrapped page stay lines
     if _indent(line) > base_indent:  # an indented first line opens a paragraph
         return False
     if len(prev) > width + 3:  # longer than the wrap width: not a wrapped line

@@ -108,11 +108,18 @@ def summarise(results: list[PageResult]) -> dict:
     }
 
 
+HELD_OUT = ("heldout", "final")  # splits no rule was tuned on: their misses are never listed
+
+
+def is_held_out(split: Path) -> bool:
+    return split.name.startswith(HELD_OUT)
+
+
 def splits(root: Path) -> list[Path]:
     """The annotated folders under ``root`` (or ``root`` itself), tuning splits first."""
     if (root / ANNOTATIONS).is_file():
         return [root]
-    return sorted((p.parent for p in root.glob(f"*/{ANNOTATIONS}")), key=lambda p: (p.name == "heldout", p.name))
+    return sorted((p.parent for p in root.glob(f"*/{ANNOTATIONS}")), key=lambda p: (is_held_out(p), p.name))
 
 
 def format_summary(name: str, summary: dict) -> str:
