@@ -19,32 +19,20 @@ from dataclasses import dataclass, field
 
 from ..lexicon import Lexicon, load_lexicon
 
-MONTHS = {
-    name: number
-    for number, names in enumerate(
-        [
-            ("january", "jan"),
-            ("february", "feb"),
-            ("march", "mar"),
-            ("april", "apr"),
-            ("may",),
-            ("june", "jun"),
-            ("july", "jul"),
-            ("august", "aug"),
-            ("september", "sep", "sept"),
-            ("october", "oct"),
-            ("november", "nov"),
-            ("december", "dec"),
-        ],
-        start=1,
-    )
-    for name in names
-}
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_MONTH = (
-    r"(?P<month>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?"
-    r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
-)
+def _month_names(lexicon: Lexicon) -> dict[str, int]:
+    """Month names of the lexicon and their usual short forms ("sep" and "sept" for September)."""
+    names: dict[str, int] = {}
+    for number, month in enumerate(lexicon.months, start=1):
+        names[month] = number
+        names[month[:3]] = number
+        if month[:3] == "sep":
+            names["sept"] = number
+    return names
+
+
+MONTHS = _month_names(load_lexicon())
+WEEKDAYS = load_lexicon().weekdays
+_MONTH = "(?P<month>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
 _DAY = r"(?P<day>[0-3]?\d)(?!\d)(?:st|nd|rd|th)?"
 _YEAR = r"(?P<year>(?:19|20)\d\d|'?\d\d)(?!\d)"
 _SEP = r"\s*[-/.,]?\s*"
@@ -60,6 +48,7 @@ FORMS = [
         ),
     ),
 ]
+WEEKDAY_SHORT = re.compile(r"\b(?:" + "|".join(d[:3] for d in WEEKDAYS) + r")[a-z]{0,2}\b\.?", re.I)  # "Tue", "Thurs."
 WEEKDAY_WORD = re.compile(r"\b(" + "|".join(WEEKDAYS) + r")\b", re.I)
 
 
@@ -270,7 +259,7 @@ def is_date_only(line: str) -> bool:
     for _, written, _, _ in dates:
         rest = rest.replace(written, " ")
     rest = WEEKDAY_WORD.sub(" ", rest)
-    rest = re.sub(r"\b(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)\b\.?", " ", rest, flags=re.I)
+    rest = WEEKDAY_SHORT.sub(" ", rest)
     rest = re.sub(
         r"\d{1,2}[:.]\d{2}(?:\s*[ap]\.?m\.?)?|\b\d{1,2}\s*[ap]\.?m\.?|\b[A-Z]{2,5}\b|\bat\b|\bgmt\b", " ", rest
     )
