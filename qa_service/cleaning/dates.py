@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from ..lexicon import Lexicon, load_lexicon
 
+
 def _month_names(lexicon: Lexicon) -> dict[str, int]:
     """Month names of the lexicon and their usual short forms ("sep" and "sept" for September)."""
     names: dict[str, int] = {}
