@@ -88,6 +88,8 @@ def _date_candidates(
                 kind = "dateline"
             elif dates.is_date_only(text):
                 kind = "crawl"  # a date line above the headline: the site's date of today
+            elif NAMED_DATE_LINE.match(text):
+                kind = "byline"  # "Ama Owusu-Ansah | Wednesday, 9 October 2024" above the headline
             else:
                 kind = "list"  # a date in a line above the headline: another story's
             candidates = dates.line_candidates(text, kind, lexicon)
@@ -111,6 +113,7 @@ def _date_candidates(
     return found
 
 
+NAMED_DATE_LINE = re.compile(r"^(?:by\s+)?[A-Z][\w.'’-]+(?:\s+[A-Z][\w.'’-]+){1,3}\s*[|•·,–-]\s*\S", re.I)
 DATELINE_CHARS = 60  # a dateline's date stands within this many characters of the story's start
 DATELINE = re.compile(r"^[A-Z][A-Z .'/-]{2,40}(?:,\s*[A-Z][\w.]*(?:\s[A-Z][\w.]*){0,3})?,?\s")
 
@@ -154,6 +157,9 @@ def clean_document(raw: RawFile, catalog: Catalog | None = None) -> Document:
         front, body = split_front_matter(source)
         meta = _front_matter(front)
         blocks = markdown_blocks(unwrap(strip_template_tags(body)))
+        meta["h1"] = [b.text for b in blocks if b.kind == "h1"]  # "# Headline": what the page shows as such
+        for block in blocks:
+            block.kind = "heading" if block.kind == "h1" else block.kind
     units = page_units(blocks)
     where = layout(units, rules)
     author = _author(units, where, rules, meta.get("author", []))

@@ -100,6 +100,8 @@ def _mastheads(units: list[Unit], title: str | None) -> list[str]:
         text = split_suffix(unit.text)[0]  # "The Weekly -- Text Edition"
         if title and normalised(title) in unit.key:
             continue
+        if unit.role in ("chrome", "end"):
+            continue
         if unit.role in ("body", "meta") or not 1 <= len(text.split()) <= 6 or re.search(r"[|›»/•:°]|\d:\d", text):
             continue
         if unit.index == 0:

@@ -47,10 +47,10 @@ def _initial_role(unit: Unit, rules: Rules) -> str:
         return "chrome"
     if not unit.prose and unit.words <= 12 and rules.is_site_header(text):
         return "chrome"
+    if _is_meta(unit, rules):
+        return "meta"  # before the menu test: "17.10.2024 | Jane Doe | 3 min read" is separated like a menu
     if (unit.link_density >= 0.5 or is_navigation(text)) and not unit.prose:
         return "chrome"
-    if _is_meta(unit, rules):
-        return "meta"
     if unit.prose:
         return "prose"
     if unit.bullet:

@@ -50,6 +50,9 @@ FORMS = [
     ),
 ]
 WEEKDAY_SHORT = re.compile(r"\b(?:" + "|".join(d[:3] for d in WEEKDAYS) + r")[a-z]{0,2}\b\.?", re.I)  # "Tue", "Thurs."
+WEEKDAY_BESIDE = re.compile(
+    r"\b(" + "|".join(d[:3] for d in WEEKDAYS) + r")[a-z]{0,6}\.?,?\s*$", re.I
+)  # "Monday, " just before the date
 WEEKDAY_WORD = re.compile(r"\b(" + "|".join(WEEKDAYS) + r")\b", re.I)
 
 
@@ -63,6 +66,7 @@ class DateCandidate:
     where: str  # meta | url | header | byline | dateline | after_body | crawl | list | body
     year_given: bool = True
     numeric: str = ""  # "/" "." "-" for a numeric date, else ""
+    weekday: str | None = None  # a weekday written beside the date ("Monday, 07/08/2023")
 
     @property
     def ambiguous(self) -> bool:
@@ -187,8 +191,16 @@ def _weekday_support(reading: dt.date, weekdays: Counter[str]) -> int:
 
 
 def settle(candidate: DateCandidate, evidence: DateEvidence) -> tuple[dt.date | None, str]:
-    """The one reading of a numeric date the page's evidence supports, or None; with the reason."""
+    """The one reading of a numeric date the page's evidence supports, or None; with the reason.
+
+    A weekday written beside the date decides, and rules out a date it contradicts. Otherwise a
+    weekday the story names for the day itself ("said on Friday"), or how the page writes other
+    dates, may settle it.
+    """
     readings = tuple(dict.fromkeys(candidate.readings))
+    if candidate.weekday:
+        fits = [r for r in readings if WEEKDAYS[r.weekday()] == candidate.weekday]
+        return (fits[0], "the weekday beside it") if len(fits) == 1 else (None, "")
     if len(readings) == 1:
         return readings[0], ""
     month_first, day_first = readings
@@ -315,15 +327,18 @@ def meta_candidates(meta: dict[str, list[str]]) -> list[DateCandidate]:
 
 
 def line_candidates(text: str, where: str, lexicon: Lexicon, default_year: int | None = None) -> list[DateCandidate]:
-    """The dates of one line, each labelled by the words before it."""
+    """The dates of one line, each labelled by the words before it, with a weekday written beside it."""
     found = []
     cursor = 0
     for readings, written, given, sep in parse_dates(text, default_year):
         at = text.find(written, cursor)
-        label = label_of(text[cursor:at], lexicon) if at >= 0 else "plain"
+        prefix = text[cursor:at] if at >= 0 else ""
+        label = label_of(prefix, lexicon) if at >= 0 else "plain"
         cursor = at + len(written) if at >= 0 else cursor
-        if label == "crawl":
-            found.append(DateCandidate(readings, written, "plain", "crawl", given, sep))
-        else:
-            found.append(DateCandidate(readings, written, label, where, given, sep))
+        beside = WEEKDAY_BESIDE.search(prefix)
+        weekday = next((d for d in WEEKDAYS if beside and d.startswith(beside.group(1).lower()[:3])), None)
+        kind = "crawl" if label == "crawl" else where
+        found.append(
+            DateCandidate(readings, written, "plain" if label == "crawl" else label, kind, given, sep, weekday)
+        )
     return found

@@ -18,6 +18,7 @@ from .units import Unit, normalised
 
 SEPARATORS = re.compile(r"\s+[|–—-]{1,2}\s+")
 BREADCRUMB = re.compile(r"[›»>/•|]|^(home|news|you are here)\b", re.I)
+TWO_SENTENCES = re.compile(r"[a-z]{2}[.!?] +[A-Z]")  # not "U.S. Debt"
 NAV_SEPARATORS = re.compile(r"\s[|›»>/•·]\s|\s{3,}")
 WIDGET = re.compile(r"\d\s*°|\b\d{1,2}:\d{2}\b")
 MIN_WORDS, MAX_WORDS = 3, 30
@@ -58,8 +59,8 @@ def is_candidate(unit: Unit) -> bool:
         return False
     if (BREADCRUMB.search(unit.text) and unit.words <= 8) or WIDGET.search(unit.text) or is_label(unit):
         return False
-    if is_navigation(unit.text):
-        return False
+    if is_navigation(unit.text) or TWO_SENTENCES.search(unit.text):
+        return False  # a menu, or two sentences (a caption with its credit)
     tokens = unit.text.split()
     if sum(len(re.sub(r"\W", "", t)) <= 1 for t in tokens) * 3 >= len(tokens):
         return False  # "Font size: A- A A+": controls, not words
@@ -84,6 +85,16 @@ def _tagline(units: list[Unit], i: int) -> bool:
     return below is not None and (is_navigation(below.text) or below.bullet or below.link_density >= 0.5)
 
 
+def _sentences(unit: Unit) -> bool:
+    return unit.words >= 8 and unit.stop_density >= 0.25
+
+
+def _above_header(units: list[Unit], i: int, body_start: int) -> bool:
+    """The next line that is not chrome is a byline or date line."""
+    below = next((u for u in units[i + 1 : body_start] if u.role != "chrome"), None)
+    return below is not None and below.role == "meta"
+
+
 def _near_body(units: list[Unit], body_start: int) -> list[int]:
     """The headline-shaped lines just above the article, top to bottom: header lines (bylines, dates,
     captions, names) are stepped over; a label, a section end or a line of navigation stops the walk."""
@@ -96,8 +107,10 @@ def _near_body(units: list[Unit], body_start: int) -> list[int]:
             break  # a menu stands between the masthead (and its tagline) and the story
         if is_candidate(unit) and not _tagline(units, i):
             group.append(i)
-        elif unit.role in ("chrome", "meta") or (is_label(unit) and not group):
+        elif unit.role in ("chrome", "meta") or not re.search(r"[^\W\d_]", unit.text):
             continue
+        elif not group and (is_label(unit) or (_sentences(unit) and _above_header(units, i, body_start))):
+            continue  # a name line, or sentences above the byline or date (a standfirst, a caption)
         else:
             break
     return group[::-1]

@@ -115,7 +115,7 @@ def markdown_blocks(text: str) -> list[Block]:
     kind = "paragraph"
     for token in _md.parse(text):
         if token.type == "heading_open":
-            kind = "heading"
+            kind = "h1" if token.tag == "h1" else "heading"
         elif token.type == "list_item_open":
             kind = "list_item"
         elif token.type == "inline":
