@@ -9,7 +9,7 @@ import logging
 from flask import Flask
 from waitress.channel import HTTPChannel
 from waitress.server import BaseWSGIServer, create_server
-from waitress.task import ErrorTask
+from waitress.task import ErrorTask, WSGITask
 
 from ..errors import ConfigError
 from ..service import QAService
@@ -17,6 +17,7 @@ from ..settings import Settings
 from . import create_app
 from .problems import PROBLEM_TYPE
 from .security import SECURITY_HEADERS, check_settings
+from .shutdown import GracefulServer
 
 log = logging.getLogger(__name__)
 log.setLevel(logging.INFO)  # where the server listens is always worth a line, even without --verbose
@@ -56,7 +57,19 @@ class ProblemErrorTask(ErrorTask):
         self.write(data)
 
 
+class DrainingTask(WSGITask):
+    """A response that closes its connection once the server is stopping, so clients do not send more."""
+
+    def build_response_header(self) -> bytes:
+        if getattr(self.channel.server, "qa_draining", False):
+            self.set_close_on_finish()
+        return super().build_response_header()
+
+
 class ProblemChannel(HTTPChannel):
+    """A connection whose waitress errors are problem+json, and whose answers close it while stopping."""
+
+    task_class = DrainingTask
     error_task_class = ProblemErrorTask
 
 
@@ -121,20 +134,22 @@ def server_url(server) -> str:
     return f"http://{f'[{host}]' if ':' in host else host}:{server.effective_port}"
 
 
-def serve(settings: Settings, rebuild: bool = False) -> None:
-    """Open the service (building the index first when ``rebuild``), then serve until Ctrl-C.
+def serve(settings: Settings, rebuild: bool = False) -> bool:
+    """Open the service (building the index first when ``rebuild``), then serve until SIGTERM or Ctrl-C.
 
-    A missing or stale index raises its QAError before anything listens.
+    A missing or stale index raises its QAError before anything listens. On SIGTERM or SIGINT the
+    server stops accepting and answers the requests in flight for up to ``settings.shutdown_grace``
+    seconds (see shutdown.py); returns whether all of them were answered.
     """
     check_settings(settings)
     warn_if_exposed(settings.host)
     service = QAService.open(settings, rebuild=rebuild)
-    server = make_server(create_app(settings, service), settings)
-    log.info("serving on %s (%d threads); Ctrl-C stops", server_url(server), settings.threads)
+    graceful = GracefulServer(make_server(create_app(settings, service), settings), settings.shutdown_grace)
     try:
-        server.run()
-    except KeyboardInterrupt:
-        log.info("stopped")
+        with graceful.handle_signals():
+            log.info("serving on %s (%d threads); Ctrl-C stops", server_url(graceful.server), settings.threads)
+            drained = graceful.serve()
     finally:
-        server.task_dispatcher.shutdown()
-        server.close()
+        service.close()
+    log.info("stopped")
+    return drained

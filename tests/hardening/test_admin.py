@@ -19,10 +19,11 @@ from qa_service.index_store import build_index
 from qa_service.service import QAService
 from qa_service.settings import Settings, load_settings
 from qa_service.web import admin, create_app, schemas
-from tests.browser.conftest import LiveServer
 from tests.conftest import SEEDS
 from tests.fakes import HashEmbedder
 from tests.hardening.conftest import assert_problem
+from tests.support.live_server import LiveServer
+from tests.support.waiting import wait_until
 
 TOKEN = "test-only-token-7f3a9c"  # a test value, never a real secret
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -257,16 +258,6 @@ def ask_continuously(port: int, stop: threading.Event, outcomes: list[Outcome], 
         conn.close()
 
 
-def wait_until(condition, limit: float = 120.0) -> bool:
-    """Poll ``condition`` until true or ``limit`` seconds pass (a bound, never an assertion on time)."""
-    deadline = time.monotonic() + limit
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
-
-
 @pytest.mark.slow
 def test_questions_keep_being_answered_during_a_real_reindex(tmp_path: Path, embedder: Embedder) -> None:
     source = tmp_path / "seeds"
@@ -277,8 +268,8 @@ def test_questions_keep_being_answered_during_a_real_reindex(tmp_path: Path, emb
     build_index(settings, embedder)
     service = QAService.open(settings, embedder=embedder)
     old_docs = set(service.index.documents)
-    live = LiveServer(create_app(settings, service), settings).start()
-    port = int(live.url.rsplit(":", 1)[1])
+    live = LiveServer.in_thread(create_app(settings, service), settings, threads=8)
+    port = live.port
     stop, outcomes = threading.Event(), []
     clients = [
         threading.Thread(target=ask_continuously, args=(port, stop, outcomes, seed), daemon=True) for seed in range(4)

@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from benchmarks.loadtest import running_server
 from qa_service import cli
 from tests.conftest import FIXTURES, ROOT, SEEDS
-from tests.hardening.conftest import NORMAL_QUESTION, http_call, post_json, qa_command, qa_env, run_qa
+from tests.hardening.conftest import NORMAL_QUESTION, http_call, post_json, run_qa
+from tests.support.live_server import LiveServer, qa_command, qa_env
 
 
 def build_of(index: Path) -> Path:
@@ -129,11 +129,12 @@ def listening_on(port: int) -> set[str]:
 
 
 @pytest.mark.slow
+@pytest.mark.live
 def test_qa_serve_rebuild_repairs_a_corrupt_index_and_binds_loopback(seed_index: Path) -> None:
     old_build = build_of(seed_index)
     old_manifest = json.loads((old_build / "manifest.json").read_text())
     truncate("dense.faiss")(seed_index)
-    with running_server(seed_index, SEEDS, args=["--rebuild"]) as server:
+    with LiveServer.subprocess(seed_index, SEEDS, args=["--rebuild"]) as server:
         # No --host given: the default is loopback, and only loopback is listening.
         assert server.url.startswith("http://127.0.0.1:")
         if Path("/proc/net/tcp").exists():
@@ -142,7 +143,7 @@ def test_qa_serve_rebuild_repairs_a_corrupt_index_and_binds_loopback(seed_index:
         health = json.loads(http_call(server.url, "GET", "/api/health").body)
         answer = post_json(server.url, "/api/ask", json.dumps({"question": NORMAL_QUESTION}))
         assert answer.status == 200 and answer.json()["abstained"] is False
-    assert server.process.returncode == 0  # SIGINT stops it cleanly
+    assert server.exit_code == 0, server.log  # SIGTERM stops it cleanly
     assert health["passages"] == old_manifest["passages"] and health["built_at"] >= old_manifest["built_at"]
     assert build_of(seed_index) != old_build and not old_build.exists()  # the broken build was replaced
 
