@@ -8,6 +8,7 @@ import logging
 
 from flask import Flask
 from waitress.channel import HTTPChannel
+from waitress.parser import HTTPRequestParser, ParsingError
 from waitress.server import BaseWSGIServer, create_server
 from waitress.task import ErrorTask, WSGITask
 
@@ -57,6 +58,23 @@ class ProblemErrorTask(ErrorTask):
         self.write(data)
 
 
+class FramingParser(HTTPRequestParser):
+    """Waitress's parser, refusing requests whose body length is ambiguous (RFC 9112 §6.1, §6.3).
+
+    Waitress reads a body by Transfer-Encoding when both it and Content-Length are sent, and passes
+    Content-Length on to the app; a proxy in front that reads it by Content-Length would then see a
+    different request boundary (request smuggling). Such a request, and Transfer-Encoding in an
+    HTTP/1.0 request, is a 400, and like every framing error the connection is closed after it.
+    """
+
+    def parse_header(self, header_plus: bytes) -> None:
+        super().parse_header(header_plus)  # pops Transfer-Encoding for HTTP/1.1 and sets ``chunked``
+        if self.chunked and "CONTENT_LENGTH" in self.headers:
+            raise ParsingError("Content-Length and Transfer-Encoding must not both be sent")
+        if "TRANSFER_ENCODING" in self.headers:
+            raise ParsingError("Transfer-Encoding is not allowed in an HTTP/1.0 request")
+
+
 class DrainingTask(WSGITask):
     """A response that closes its connection once the server is stopping, so clients do not send more."""
 
@@ -67,8 +85,9 @@ class DrainingTask(WSGITask):
 
 
 class ProblemChannel(HTTPChannel):
-    """A connection whose waitress errors are problem+json, and whose answers close it while stopping."""
+    """A connection whose framing errors are problem+json and close it, and whose answers close it while stopping."""
 
+    parser_class = FramingParser
     task_class = DrainingTask
     error_task_class = ProblemErrorTask
 
