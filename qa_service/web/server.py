@@ -13,10 +13,12 @@ from waitress.server import BaseWSGIServer, create_server
 from waitress.task import ErrorTask, WSGITask
 
 from ..errors import ConfigError
+from ..serialize import to_json
 from ..service import QAService
 from ..settings import Settings
 from . import create_app
 from .problems import PROBLEM_TYPE
+from .schemas import Problem
 from .security import SECURITY_HEADERS, check_settings
 from .shutdown import GracefulServer
 
@@ -48,8 +50,8 @@ class ProblemErrorTask(ErrorTask):
             limit=adj.max_request_body_size // WAITRESS_BODY_FACTOR,  # the app's limit, which it is over too
             header_limit=adj.max_request_header_size,
         )
-        body = json.dumps({"type": "about:blank", "title": error.reason, "status": error.code, "detail": detail})
-        data = body.encode("utf-8")
+        problem = Problem(type="about:blank", title=error.reason, status=error.code, detail=detail)
+        data = json.dumps(to_json(problem)).encode("utf-8")
         self.status = f"{error.code} {error.reason}"
         self.response_headers.append(("Content-Type", PROBLEM_TYPE))
         self.response_headers.extend(SECURITY_HEADERS.items())

@@ -14,16 +14,22 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from qa_service import cli
+from qa_service.domain import Answer
 from qa_service.errors import IndexMissingError
 from qa_service.requests import AskRequest, ChatRequest
+from qa_service.serialize import DocumentDetail, DocumentSummary, response_schema
 from qa_service.service import QAService
-from qa_service.web import create_app, schemas
+from qa_service.web import create_app
 from qa_service.web.openapi import REF
+from qa_service.web.schemas import Health, Problem, Reindexed
 from qa_service.web.server import make_server
+from tests.support.contract import assert_conforms
 
 ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 PROBLEM_FIELDS = {"type", "title", "status", "detail"}
-CITATION_FIELDS = {"doc_id", "title", "publisher", "author", "date", "url", "start", "end"}
+CITATION_FIELDS = ["doc_id", "title", "publisher", "source", "author", "date", "url", "start", "end"]
+ANSWER_FIELDS = ["question", "abstained", "confidence", "answer", "passages"]
+ROW_FIELDS = ["doc_id", "title", "publisher", "source", "author", "date", "url", "passages", "warnings"]
 FIRST_QUESTION = "What did Kato say on Friday?"
 FIRST_ANSWER = (
     "Finance Minister Katsunobu Kato said on Friday that Japan's US Treasury holdings could be used "
@@ -47,12 +53,12 @@ def assert_problem(response: TestResponse, status: int) -> dict:
     assert isinstance(body["detail"], str) and body["detail"]
     text = response.get_data(as_text=True)
     assert "Traceback" not in text and "<html" not in text.lower()
-    schemas.Problem.model_validate(body)
+    assert_conforms("Problem", body)
     return body
 
 
 def assert_citation(citation: dict) -> None:
-    assert set(citation) == CITATION_FIELDS
+    assert list(citation) == CITATION_FIELDS  # the public contract: names and order
     assert isinstance(citation["doc_id"], str) and citation["doc_id"]
     assert isinstance(citation["title"], str)
     assert citation["date"] is None or ISO_DAY.match(citation["date"])
@@ -61,9 +67,11 @@ def assert_citation(citation: dict) -> None:
 
 
 def assert_answer_contract(data: dict) -> None:
-    assert list(data)[:4] == ["question", "abstained", "answer", "passages"]
+    assert list(data)[:5] == ANSWER_FIELDS  # the original four in their order, confidence added after abstained
     assert isinstance(data["question"], str)
     assert isinstance(data["abstained"], bool)
+    assert data["confidence"] in ("high", "low", "none")
+    assert (data["confidence"] == "none") == data["abstained"]
     assert data["answer"] is None if data["abstained"] else isinstance(data["answer"], str)
     assert isinstance(data["passages"], list)
     for rank, passage in enumerate(data["passages"], start=1):
@@ -90,7 +98,7 @@ def test_ask_returns_the_answer_contract(client: FlaskClient) -> None:
     assert response.mimetype == "application/json"
     data = response.get_json()
     assert_answer_contract(data)
-    schemas.Answer.model_validate(data)  # the OpenAPI models mirror the contract exactly (extra fields fail)
+    assert_conforms("Answer", data)  # the OpenAPI document says exactly this (extra fields fail)
     assert "resolved_question" not in data
     assert data["abstained"] is False
     markers = {int(n) for n in re.findall(r"\[(\d+)\]", data["answer"])}
@@ -135,7 +143,7 @@ def test_chat_resolves_a_follow_up_with_the_earlier_turns(client: FlaskClient) -
     assert response.status_code == 200
     data = response.get_json()
     assert_answer_contract(data)
-    schemas.ChatAnswer.model_validate(data)
+    assert_conforms("ChatAnswer", data)
     assert data["question"] == FOLLOW_UP
     resolved = data["resolved_question"]
     assert resolved != FOLLOW_UP and "Kato" in resolved
@@ -170,7 +178,8 @@ def test_documents_lists_every_indexed_document(client: FlaskClient, seed_servic
     assert isinstance(rows, list)
     assert len(rows) == seed_service.index.manifest.documents
     for row in rows:
-        schemas.DocumentSummary.model_validate(row)
+        assert_conforms("DocumentSummary", row)
+        assert list(row) == ROW_FIELDS and row["source"] is None  # filled in by ingestion later
         assert row["passages"] >= 1
     assert sum(r["passages"] for r in rows) == seed_service.index.manifest.passages
 
@@ -180,7 +189,7 @@ def test_one_document_has_its_row_and_clean_text(client: FlaskClient) -> None:
     response = client.get(f"/api/documents/{row['doc_id']}")
     assert response.status_code == 200
     doc = response.get_json()
-    schemas.DocumentDetail.model_validate(doc)
+    assert_conforms("DocumentDetail", doc)
     assert {k: v for k, v in doc.items() if k != "text"} == row
     assert isinstance(doc["text"], str) and len(doc["text"]) > 100
 
@@ -200,7 +209,7 @@ def test_health_summarises_the_manifest(client: FlaskClient, seed_service: QASer
     response = client.get("/api/health")
     assert response.status_code == 200
     data = response.get_json()
-    schemas.Health.model_validate(data)
+    assert_conforms("Health", data)
     manifest = seed_service.index.manifest
     assert data["status"] == "ok"
     assert data["model"] == manifest.model
@@ -237,14 +246,24 @@ def test_openapi_is_a_3_1_document_generated_from_the_models(client: FlaskClient
     for path in ("/api/ask", "/api/chat", "/api/documents", "/api/documents/{doc_id}", "/api/health"):
         assert path in spec["paths"]
     components = spec["components"]["schemas"]
-    ask_schema = AskRequest.model_json_schema(ref_template=REF)
-    assert components["AskRequest"] == ask_schema
+    # Requests: the schemas of the models that validate them.
+    assert components["AskRequest"] == AskRequest.model_json_schema(ref_template=REF)
     chat_schema = ChatRequest.model_json_schema(ref_template=REF)
-    assert components["Message"] == chat_schema["$defs"]["Message"]
-    for name, model in [("Answer", schemas.Answer), ("ChatAnswer", schemas.ChatAnswer), ("Problem", schemas.Problem)]:
-        generated = model.model_json_schema(ref_template=REF)
+    assert components["ChatRequest"] == {k: v for k, v in chat_schema.items() if k != "$defs"}
+    for name in ("UserMessage", "AssistantMessage"):
+        assert components[name] == chat_schema["$defs"][name]
+    # Responses: the schemas of the types they are serialised from.
+    for kind in (DocumentSummary, DocumentDetail, Health, Reindexed, Problem):
+        generated = response_schema(kind, REF)
         generated.pop("$defs", None)
-        assert components[name] == generated
+        assert components[kind.__name__] == generated
+    answer = response_schema(Answer, REF)
+    assert components["Citation"] == answer["$defs"]["Citation"]
+    assert components["AnswerPassage"] == answer["$defs"]["AnswerPassage"]
+    assert list(components["Citation"]["properties"]) == CITATION_FIELDS
+    assert list(components["Answer"]["properties"]) == ANSWER_FIELDS  # resolved_question: chat answers only
+    assert list(components["ChatAnswer"]["properties"]) == [*ANSWER_FIELDS, "resolved_question"]
+    assert "resolved_question" in components["ChatAnswer"]["required"]
     assert "question" in components["AskRequest"]["required"]
     assert components["ChatRequest"]["properties"]["messages"]["maxItems"] == 50
     ask_op = spec["paths"]["/api/ask"]["post"]
@@ -255,6 +274,49 @@ def test_openapi_is_a_3_1_document_generated_from_the_models(client: FlaskClient
     for item in spec["paths"].values():
         for operation in item.values():
             assert operation["responses"], operation
+
+
+def test_the_admin_endpoint_is_in_the_document_only_when_the_server_has_it(client: FlaskClient, client_with) -> None:
+    """Without QA_ADMIN_TOKEN the route is a 404, so the document must not list it (nor its security scheme)."""
+    without = client.get("/api/openapi.json").get_json()
+    assert "/api/admin/reindex" not in without["paths"] and "securitySchemes" not in without["components"]
+    assert client.post("/api/admin/reindex").status_code == 404
+    admin = client_with(admin_token="a-test-token")
+    listed = admin.get("/api/openapi.json").get_json()
+    operation = listed["paths"]["/api/admin/reindex"]["post"]
+    assert operation["security"] == [{"adminToken": []}] and "404" not in operation["responses"]
+    assert admin.post("/api/admin/reindex").status_code == 401  # there, and asking for the token
+
+
+def test_the_document_states_this_servers_question_limit(client: FlaskClient, client_with) -> None:
+    def limits(spec: dict) -> tuple[int, int, int]:
+        schemas = spec["components"]["schemas"]
+        return (
+            schemas["AskRequest"]["properties"]["question"]["maxLength"],
+            schemas["UserMessage"]["properties"]["content"]["maxLength"],
+            schemas["AssistantMessage"]["properties"]["content"]["maxLength"],
+        )
+
+    assert limits(client.get("/api/openapi.json").get_json()) == (2000, 2000, 4000)
+    assert limits(client_with(max_question_chars=40).get("/api/openapi.json").get_json()) == (40, 40, 4000)
+
+
+def test_k_written_as_a_whole_float_is_answered_as_the_schema_allows(client: FlaskClient) -> None:
+    spec = client.get("/api/openapi.json").get_json()
+    assert spec["components"]["schemas"]["AskRequest"]["properties"]["k"]["type"] == "integer"
+    data = ask(client, "Japan Treasury holdings", k=2.0).get_json()
+    assert_answer_contract(data)
+    assert 1 <= len(data["passages"]) <= 2
+    assert_problem(ask(client, "Japan Treasury holdings", k=2.5), 422)
+
+
+def test_every_user_message_is_held_to_the_question_limit_the_schema_states(client: FlaskClient) -> None:
+    """Earlier user messages are questions too (a follow-up about time asks the previous one again)."""
+    long_question = [message(content="x" * 2001), message("assistant", "Kato spoke."), message()]
+    body = assert_problem(client.post("/api/chat", json={"messages": long_question}), 422)
+    assert "messages.0.content: String should have at most 2000 characters" in body["detail"]
+    long_answer = [message(), message("assistant", "x" * 4000), message()]
+    assert client.post("/api/chat", json={"messages": long_answer}).status_code == 200
 
 
 def test_openapi_document_loads_in_an_openapi_tool(client: FlaskClient) -> None:
