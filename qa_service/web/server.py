@@ -13,6 +13,7 @@ from waitress.server import BaseWSGIServer, create_server
 from waitress.task import ErrorTask, WSGITask
 
 from ..errors import ConfigError
+from ..memory import bound_heap
 from ..serialize import to_json
 from ..service import QAService
 from ..settings import Settings
@@ -164,6 +165,7 @@ def serve(settings: Settings, rebuild: bool = False) -> bool:
     """
     check_settings(settings)
     warn_if_exposed(settings.host)
+    bound_heap()  # before the model's first buffers: see memory.py
     service = QAService.open(settings, rebuild=rebuild)
     graceful = GracefulServer(make_server(create_app(settings, service), settings), settings.shutdown_grace)
     try:
