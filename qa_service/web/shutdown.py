@@ -3,10 +3,10 @@
 SIGTERM (what Docker, compose and process managers send) and SIGINT (Ctrl-C) both end up here. The
 signal handler only records the signal; the serving loop, which owns every socket, notices it within
 ``POLL_S`` and drains: the listening sockets close at once (new connections are refused), requests
-already received are answered with ``Connection: close``, idle keep-alive connections are closed,
-and the loop returns when nothing is in flight or the grace period is over. A second signal while
-draining stops waiting. Nothing is raised into the middle of a request, so no lock is left held and
-no answer is cut short.
+received on open connections are answered with ``Connection: close``, and once nothing has been in
+flight for ``LINGER_S`` (or the grace period is over) every connection is closed and the loop
+returns. A second signal while draining stops waiting. Nothing is raised into the middle of a
+request, so no lock is left held and no answer is cut short.
 """
 
 from __future__ import annotations
@@ -26,6 +26,10 @@ log = logging.getLogger(__name__)
 log.setLevel(logging.INFO)  # a stop and what it left unanswered are always worth a line
 
 POLL_S = 0.2  # how often the serving loop looks for a stop request when nothing else wakes it
+# Idle keep-alive connections stay open this long once nothing is in flight: a request a client sent just
+# before the signal may still be on its way through the kernel (slow on a busy machine), and closing
+# the connection under it would reset it. Anything that arrives meanwhile is answered, then closed.
+LINGER_S = 1.0
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
@@ -87,12 +91,15 @@ class GracefulServer:
             wasyncore.dispatcher.close(listener)  # the listening socket only; the trigger stays for the workers
         stops = len(self._stops)
         deadline = time.monotonic() + self.grace
-        self._poll(0)  # read what clients already sent, so it counts as in flight
-        while time.monotonic() < deadline and len(self._stops) == stops:
-            self._close_idle()
-            if not self.busy_channels():
+        quiet_since: float | None = None
+        while (now := time.monotonic()) < deadline and len(self._stops) == stops:
+            if self.busy_channels():
+                quiet_since = None
+            elif quiet_since is None:
+                quiet_since = now
+            elif now - quiet_since >= LINGER_S:
                 break
-            self._poll(min(POLL_S, max(0.0, deadline - time.monotonic())))
+            self._poll(min(POLL_S, max(0.0, deadline - now)))
         abandoned = self.busy_channels()
         if abandoned:
             why = "a second stop request" if len(self._stops) > stops else f"{self.grace:g} s"
@@ -108,11 +115,6 @@ class GracefulServer:
 
     def channels(self) -> list[HTTPChannel]:
         return [each for each in list(self.map.values()) if isinstance(each, HTTPChannel)]
-
-    def _close_idle(self) -> None:
-        for channel in self.channels():
-            if not (channel.requests or channel.request is not None or channel.total_outbufs_len):
-                channel.handle_close()
 
     def _poll(self, timeout: float) -> None:
         wasyncore.loop(timeout=timeout, map=self.map, use_poll=self.adj.asyncore_use_poll, count=1)
