@@ -19,6 +19,7 @@ from qa_service.settings import Settings
 from qa_service.web import create_app
 from qa_service.web.problems import PROBLEM_TYPE
 from tests.conftest import ROOT
+from tests.support.contract import assert_conforms
 from tests.support.live_server import LiveServer, qa_command, qa_env
 
 NORMAL_QUESTION = "Did Japan threaten to sell its US Treasuries?"
@@ -104,11 +105,13 @@ def post_json(url: str, path: str, body: bytes | str, content_type: str = "appli
 
 
 def assert_problem_body(status: int, mimetype: str, body: dict, expected: int) -> dict:
-    """A problem+json with the standard fields, a detail a person can read, and no traceback."""
+    """A problem+json with the standard fields, a detail a person can read, no traceback, as the document says."""
     assert status == expected, body
     assert mimetype == PROBLEM_TYPE
     assert set(body) >= PROBLEM_FIELDS and body["status"] == expected
+    assert isinstance(body["title"], str) and body["title"]
     assert isinstance(body["detail"], str) and body["detail"]
+    assert_conforms("Problem", body)
     text = json.dumps(body)
     assert "Traceback" not in text and "<html" not in text.lower()
     return body

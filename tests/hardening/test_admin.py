@@ -260,6 +260,7 @@ def ask_continuously(port: int, stop: threading.Event, outcomes: list[Outcome], 
 
 
 @pytest.mark.slow
+@pytest.mark.live
 def test_questions_keep_being_answered_during_a_real_reindex(tmp_path: Path, embedder: Embedder) -> None:
     source = tmp_path / "seeds"
     shutil.copytree(SEEDS, source)

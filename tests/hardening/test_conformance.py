@@ -30,7 +30,7 @@ from tests.support.schemathesis_hooks import DROPPED_LOG
 
 pytestmark = [pytest.mark.slow, pytest.mark.live]
 
-EXAMPLES = 30  # per operation and phase: bounded; `make conformance` runs more
+EXAMPLES = 30  # per operation and phase: bounded
 SEED = 20260514
 CONFIG = ROOT / "tests" / "support" / "schemathesis.toml"
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import logging
 import re
 from pathlib import Path
@@ -376,67 +375,7 @@ def test_scripts_never_parse_text_as_html(name: str) -> None:
         assert sink not in script
 
 
-# ---- errors: always problem+json ----------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("data", "content_type", "status", "detail"),
-    [
-        ("{", "application/json", 400, "not valid JSON"),
-        ("[1, 2]", "application/json", 400, "must be a JSON object"),
-        ('"a question"', "application/json", 400, "must be a JSON object"),
-        (b'{"question": "caf\xe9"}', "application/json", 400, "not UTF-8"),
-        ("", "application/json", 400, "empty"),
-        ('{"question": NaN}', "application/json", 400, "NaN"),
-        ('{"question": "hi"}', "text/plain", 415, "application/json"),
-        ('{"question": "hi"}', "application/x-www-form-urlencoded", 415, "application/json"),
-        ('{"question": "hi"}', "application/json; charset=latin-1", 415, "UTF-8"),
-    ],
-)
-def test_malformed_bodies(client: FlaskClient, data, content_type: str, status: int, detail: str) -> None:
-    body = assert_problem(client.post("/api/ask", data=data, content_type=content_type), status)
-    assert detail in body["detail"]
-
-
-def test_a_body_without_content_type_is_415(client: FlaskClient) -> None:
-    assert_problem(client.post("/api/chat", data='{"messages": []}'), 415)
-
-
-def test_json_nested_deeper_than_the_limit_is_400(client_with) -> None:
-    client = client_with(max_json_depth=5)
-    ok = {"question": "Japan?", "publishers": ["TRT World"]}  # depth 2
-    assert client.post("/api/ask", json=ok).status_code == 200
-    deep = '{"question": "Japan?", "x": ' + "[" * 6 + "]" * 6 + "}"
-    body = assert_problem(client.post("/api/ask", data=deep, content_type="application/json"), 400)
-    assert "nests more than 5 levels" in body["detail"]
-    # Brackets inside strings do not count.
-    quoted = {"question": "[[[[[[[[[[ Japan ]]]]]]]]]]"}
-    assert client.post("/api/ask", json=quoted).status_code == 200
-
-
-def test_very_deep_json_is_400_not_a_crash(client: FlaskClient) -> None:
-    deep = "[" * 30_000 + "]" * 30_000
-    body = assert_problem(client.post("/api/ask", data=deep, content_type="application/json"), 400)
-    assert "levels deep" in body["detail"]
-
-
-def test_body_over_the_limit_by_content_length_is_413(client_with) -> None:
-    client = client_with(max_body_bytes=2048)
-    body = assert_problem(ask(client, "x" * 3000), 413)
-    assert "2,048 bytes" in body["detail"]
-
-
-def test_body_over_the_limit_while_reading_is_413(client_with) -> None:
-    """A body longer than its Content-Length claims (a streamed body) is stopped while it is read."""
-    client = client_with(max_body_bytes=2048)
-    big = io.BytesIO(b'{"question": "' + b"x" * 5000 + b'"}')
-    response = client.post(
-        "/api/ask",
-        input_stream=big,
-        content_type="application/json",
-        environ_overrides={"CONTENT_LENGTH": "10", "wsgi.input_terminated": True},
-    )
-    assert_problem(response, 413)
+# ---- errors: always problem+json (bad input: tests/hardening/test_bad_input.py) ---------------------
 
 
 def test_unknown_route_is_404(client: FlaskClient) -> None:
@@ -444,77 +383,8 @@ def test_unknown_route_is_404(client: FlaskClient) -> None:
     assert "/api/nothing-here" in body["detail"]
 
 
-@pytest.mark.parametrize(
-    ("method", "path", "allowed"),
-    [("get", "/api/ask", "POST"), ("put", "/api/chat", "POST"), ("post", "/api/documents", "GET")],
-)
-def test_wrong_method_is_405_with_allow(client: FlaskClient, method: str, path: str, allowed: str) -> None:
-    response = getattr(client, method)(path)
-    body = assert_problem(response, 405)
-    assert allowed in response.headers["Allow"]
-    assert allowed in body["detail"]
-
-
-@pytest.mark.parametrize(
-    ("payload", "fields"),
-    [
-        ({}, ["question: is required"]),
-        ({"question": "   "}, ["question"]),
-        ({"question": "\u0000\u0001"}, ["question: must contain visible characters"]),
-        ({"question": "hi", "k": 0}, ["k: "]),
-        ({"question": "hi", "k": "many"}, ["k: "]),
-        ({"question": "hi", "mode": "magic"}, ["mode: "]),
-        ({"question": "hi", "since": "May 2"}, ["since: must be a date written YYYY-MM-DD"]),
-        ({"question": "hi", "since": "2025-05-05", "until": "2025-05-01"}, ["since must not be after until"]),
-        ({"question": "hi", "colour": "blue"}, ["colour: is not a recognised field"]),
-        ({"question": 42, "k": 99}, ["question: ", "k: "]),
-        ({"question": "x" * 2001}, ["question: "]),
-    ],
-)
-def test_invalid_ask_fields_are_422_naming_each_field(client: FlaskClient, payload: dict, fields: list[str]) -> None:
-    body = assert_problem(client.post("/api/ask", json=payload), 422)
-    for field in fields:
-        assert field in body["detail"]
-
-
 def message(role: str = "user", content: str = "What did Kato say?") -> dict:
     return {"role": role, "content": content}
-
-
-@pytest.mark.parametrize(
-    ("payload", "fields"),
-    [
-        ({}, ["messages: is required"]),
-        ({"messages": []}, ["messages: "]),
-        ({"messages": [message("assistant")]}, ["last message must have role 'user'"]),
-        ({"messages": [message("system")]}, ["messages.0.role: "]),
-        ({"messages": [message(content="  ")]}, ["messages.0.content: "]),
-        ({"messages": [message(content="x" * 4001)]}, ["messages.0.content: "]),
-        ({"messages": [message()] * 51}, ["messages: "]),
-        ({"messages": [{"role": "user"}]}, ["messages.0.content: is required"]),
-        ({"messages": [message()], "k": 21}, ["k: "]),
-        ({"messages": "hello"}, ["messages: "]),
-    ],
-)
-def test_invalid_chat_fields_are_422_naming_each_field(client: FlaskClient, payload: dict, fields: list[str]) -> None:
-    body = assert_problem(client.post("/api/chat", json=payload), 422)
-    for field in fields:
-        assert field in body["detail"]
-
-
-def test_chat_limits_hold_at_their_bounds(client: FlaskClient) -> None:
-    history = [message(), message("assistant", "Kato spoke. " * 50)] * 24 + [message(), message()]
-    assert len(history) == 50
-    assert client.post("/api/chat", json={"messages": history}).status_code == 200
-    longest = [message(), message("assistant", "x" * 4000), message()]
-    assert client.post("/api/chat", json={"messages": longest}).status_code == 200
-
-
-def test_question_limit_comes_from_settings(client_with) -> None:
-    client = client_with(max_question_chars=40)
-    body = assert_problem(ask(client, "Did Japan threaten to sell its Treasuries in trade talks?"), 422)
-    assert "question: must be at most 40 characters" in body["detail"]
-    assert_problem(chat(client, ("user", "Did Japan threaten to sell its Treasuries in trade talks?")), 422)
 
 
 def test_a_qa_error_keeps_its_status_title_and_hint(client: FlaskClient, seed_service, monkeypatch) -> None:
