@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import signal
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -126,11 +125,3 @@ class GracefulServer:
         self.listeners[0].task_dispatcher.shutdown(cancel_pending=True, timeout=1)
         for listener in self.listeners:
             listener.close()
-
-
-def serve_in_thread(server, grace: float = 5.0) -> tuple[GracefulServer, threading.Thread]:
-    """``server`` served by a GracefulServer in a daemon thread (for tests and benchmarks): stop() and join."""
-    graceful = GracefulServer(server, grace)
-    thread = threading.Thread(target=graceful.serve, name="qa-server", daemon=True)
-    thread.start()
-    return graceful, thread
