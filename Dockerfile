@@ -29,5 +29,10 @@ RUN .venv/bin/qa index
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s \
   CMD .venv/bin/python -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/api/health').status != 200)"
+# Stopping: `docker stop` sends SIGTERM, which `qa serve` handles like Ctrl-C: it stops accepting, answers
+# the requests in flight for up to QA_SHUTDOWN_GRACE seconds (8), then exits 0 (1 if it had to drop any).
+# Docker waits 10 s before SIGKILL, more than the grace period; raise both together (`docker stop -t`,
+# `--stop-timeout`, compose's stop_grace_period) when requests may run longer.
+STOPSIGNAL SIGTERM
 # --rebuild: a mounted seeds/ folder that differs from the one built into the image is re-indexed at start.
 CMD [".venv/bin/qa", "serve", "--host", "0.0.0.0", "--port", "8000", "--rebuild"]

@@ -1,4 +1,4 @@
-# One dev loop: make install | test | lint | serve | bench | loadtest
+# One dev loop: make install | check | test | lint | serve | bench | loadtest
 PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_VERBOSITY := error
 
-.PHONY: install test lint format serve index bench loadtest eval clean
+.PHONY: install check test lint format serve index bench loadtest eval clean
 
 install: $(STAMP)
 
@@ -26,6 +26,11 @@ serve: install
 
 test: install
 	$(BIN)/pytest -q
+
+# The fast loop: lint, then every test that needs neither a browser nor a live server (markers
+# `browser` and `live`; see pyproject.toml). `make test` runs everything.
+check: lint
+	$(BIN)/pytest -q -m "not browser and not live"
 
 lint: install
 	$(BIN)/ruff check qa_service tests benchmarks

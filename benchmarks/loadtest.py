@@ -37,7 +37,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVING = re.compile(r"serving on (http://127\.0\.0\.1:(\d+))")
-START_TIMEOUT = 180.0
+START_TIMEOUT = 300.0
+STOP_TIMEOUT = 120.0
 REQUEST_TIMEOUT = 60.0
 
 # Repeated questions: the cache answers these after their first time.
@@ -244,7 +245,7 @@ def _pump(stream, lines: list[str], ready: threading.Event) -> None:
 def running_server(
     index_dir: Path, source: Path, env: dict[str, str] | None = None, args: Sequence[str] = ()
 ) -> Iterator[Server]:
-    """`qa serve` on a free port (``args`` add flags); stopped with SIGINT (then SIGKILL) however the block ends."""
+    """`qa serve` on a free port (``args`` add flags); stopped with SIGTERM (then SIGKILL) however the block ends."""
     command = [*qa_command(), "--index-dir", str(index_dir), "serve", "--port", "0", "--source", str(source), *args]
     process = subprocess.Popen(
         command, cwd=ROOT, env=server_env(env), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
@@ -260,12 +261,14 @@ def running_server(
         yield Server(process, match.group(1), int(match.group(2)), lines)
     finally:
         if process.poll() is None:
-            process.send_signal(signal.SIGINT)
+            # SIGTERM, as Docker sends: the server drains and exits 0. Waiting is on the exit itself; the
+            # bound only ends a hung process (a busy machine makes the drain slower, never wrong).
+            process.send_signal(signal.SIGTERM)
             try:
-                process.wait(20)
+                process.wait(STOP_TIMEOUT)
             except subprocess.TimeoutExpired:
                 process.kill()
-                process.wait(10)
+                process.wait(30)
 
 
 def build_index(index_dir: Path, source: Path) -> None:

@@ -8,6 +8,7 @@ similarity decides only among those; the first sentence of the answer is one tha
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 
@@ -21,6 +22,7 @@ from .index_store import LoadedIndex
 from .settings import Scoring
 from .terms import coverage
 
+log = logging.getLogger(__name__)
 TYPED = ("person", "place", "date", "figure", "count", "reason", "quote")
 
 
@@ -174,6 +176,8 @@ def answer(query: Query, hits: list[Hit], index: LoadedIndex, options: AskOption
         )
         candidates.append(answer_sentence(scored, scoring))
     if level == "none":
-        return Answer(query.text, True, None, tuple(passages), confidence="none", probability=round(p, 4))
+        log.debug("refused %r (p=%.3f)", query.text, p)
+        return Answer(query.text, True, None, tuple(passages), confidence="none")
     composed = compose(candidates, passages, scoring)
-    return Answer(query.text, False, composed, tuple(passages), confidence=level, probability=round(p, 4))
+    log.debug("%s %r (p=%.3f)", level, query.text, p)
+    return Answer(query.text, False, composed, tuple(passages), confidence=level)

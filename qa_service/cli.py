@@ -202,10 +202,13 @@ def serve(ctx, host: str | None, port: int | None, source: Path | None, rebuild:
     """Serve the chat page and JSON API with a production WSGI server.
 
     A non-loopback --host is logged as a warning. The admin token comes only from QA_ADMIN_TOKEN.
+    SIGTERM or Ctrl-C stops it: requests in flight are answered first (QA_SHUTDOWN_GRACE seconds at
+    most); the exit status is 0 when all were, 1 when some had to be dropped.
     """
     from .web.server import serve as run_server
 
-    run_server(_settings(ctx, host=host, port=port, source_dir=source), rebuild=rebuild)
+    if not run_server(_settings(ctx, host=host, port=port, source_dir=source), rebuild=rebuild):
+        ctx.exit(1)
 
 
 @main.command(name="settings")

@@ -1,11 +1,45 @@
-"""Frozen dataclasses passed between the stages; dicts appear only at the JSON edge."""
+"""Frozen dataclasses passed between the stages; dicts appear only at the JSON edge.
+
+Citation, AnswerPassage and Answer are also the public answer contract, written once: each field's
+pydantic ``Field`` (description, bounds) is what both the serialiser (serialize.py) and the OpenAPI
+schemas (web/openapi.py) are derived from, through pydantic TypeAdapters, so the JSON and the
+document that describes it cannot drift. They stay plain dataclasses: making one validates nothing
+and costs nothing. The field types shared with Document and the document rows are defined once below.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import ConfigDict, Field, with_config
+from pydantic.json_schema import SkipJsonSchema
 
 Span = tuple[int, int]
+
+# Every contract type: no field beyond the declared ones (so a response with an undeclared field fails
+# the conformance check), and every field always present in the JSON unless it says otherwise.
+CONTRACT = ConfigDict(extra="forbid", json_schema_serialization_defaults_required=True)
+
+DocId = Annotated[str, Field(description="The document's id (its file name without the suffix).")]
+Title = Annotated[
+    str | None, Field(description="The headline, or null when the page shows none that can be told from its chrome.")
+]
+Publisher = Annotated[str | None, Field(description="The outlet that published the page, or null when unknown.")]
+WireSource = Annotated[
+    str | None,
+    Field(
+        description="The wire agency whose story this is (Reuters, AP...) when the page carries wire copy, else null."
+    ),
+]
+Author = Annotated[str | None, Field(description="The byline, or null.")]
+PublicationDate = Annotated[
+    Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")] | None,
+    Field(description="Publication day, YYYY-MM-DD (never a page-visit date), or null when unknown."),
+]
+Url = Annotated[str | None, Field(description="The page's address, or null when unknown.")]
+Confidence = Literal["high", "low", "none"]
 
 
 @dataclass(frozen=True)
@@ -26,8 +60,8 @@ class Document:
     title: str | None  # the headline; None when the page shows none that can be told from its chrome
     text: str
     publisher: str | None = None
+    source: str | None = None  # the wire agency whose story this is (Reuters, AP...), when it carries wire copy
     author: str | None = None
-    source: str | None = None  # the wire agency whose story the page carries (Reuters, AP, ...)
     date: str | None = None  # ISO YYYY-MM-DD publication date, never a page-visit date
     url: str | None = None
     source_path: str = ""
@@ -49,17 +83,20 @@ class Passage:
     group: int = -1  # near-duplicate group id; equals passage_id when the passage is unique
 
 
+@with_config(CONTRACT)
 @dataclass(frozen=True)
 class Citation:
-    doc_id: str
-    title: str | None
-    publisher: str | None
-    author: str | None
-    date: str | None
-    url: str | None
-    start: int
-    end: int
-    source: str | None = None  # the wire agency whose story the passage is
+    """Where a passage comes from: the document, its facts, and the passage's span in its clean text."""
+
+    doc_id: Annotated[DocId, Field(description="The document's id; GET /api/documents/{doc_id} returns its text.")]
+    title: Title
+    publisher: Publisher
+    source: WireSource = field(default=None, kw_only=True)  # declared here: the JSON keeps this order
+    author: Author
+    date: PublicationDate
+    url: Url
+    start: Annotated[int, Field(ge=0, description="Start of the passage in the document's clean text (characters).")]
+    end: Annotated[int, Field(ge=0, description="End of the passage (exclusive).")]
 
 
 @dataclass(frozen=True)
@@ -77,30 +114,67 @@ class Hit:
     holds_type: bool | None = None  # holds the kind of answer asked for (None: the question asks for no kind)
 
 
+@with_config(CONTRACT)
 @dataclass(frozen=True)
 class AnswerPassage:
-    rank: int
-    text: str
-    score: float
-    highlights: tuple[Span, ...]
+    """One cited passage, ranked, with the sentences that answer the question."""
+
+    rank: Annotated[int, Field(ge=1, description="1-based; the answer's [n] markers refer to it.")]
+    text: Annotated[str, Field(description="The passage: whole sentences from the source.")]
+    score: Annotated[float, Field(description="0..1 estimate that the passage answers the question.")]
+    highlights: Annotated[
+        tuple[Span, ...],
+        Field(description="[start, end) character spans of the answering sentences, relative to `text`."),
+    ]
     citation: Citation
-    also_reported_by: tuple[Citation, ...] = ()
+    also_reported_by: Annotated[tuple[Citation, ...], Field(description="Other outlets that carry the same text.")] = ()
 
 
-CONFIDENCE = ("high", "low", "none")
+def _absent(value: object) -> bool:
+    return value is None
 
 
+@with_config(CONTRACT)
 @dataclass(frozen=True)
 class Answer:
-    question: str
-    abstained: bool  # true only when the service refuses: the sources do not answer
-    answer: str | None
-    passages: tuple[AnswerPassage, ...]
-    resolved_question: str | None = None
-    # high: answered; low: uncertain, no passage states this directly (the nearest are shown, and the
-    # answer holds their closest sentences); none: refused (abstained, answer null)
-    confidence: str = "high"
-    probability: float | None = None  # the decision's estimate that the sources answer the question
+    """The answer to one question: composed text with [n] markers, or an abstention, and the passages.
+
+    ``confidence`` is worked out here when not given: "high" for an answer, "none" for an abstention;
+    "low" (an answer the sources only come near) is for the answering stage to say. Raises ValueError
+    when ``confidence`` and ``abstained`` disagree ("none" goes with abstaining, and only with it).
+    """
+
+    question: Annotated[str, Field(description="The question as asked, cleaned; for a chat, the last message.")]
+    abstained: Annotated[
+        bool, Field(description="True when the sources do not answer (confidence `none`); `answer` is then null.")
+    ]
+    confidence: Annotated[
+        Confidence | SkipJsonSchema[None],
+        Field(
+            description="high = answered; low = uncertain: the nearest passages are shown but no passage states "
+            "this directly; none = refused (abstained is true only then)."
+        ),
+    ] = field(default=None, kw_only=True)  # declared here: the JSON keeps this order
+    answer: Annotated[
+        str | None, Field(description="Sentences from the sources, each ending with its [n] marker; null if abstained.")
+    ]
+    passages: Annotated[
+        tuple[AnswerPassage, ...], Field(description="Best first; the nearest passages when abstained.")
+    ]
+    resolved_question: Annotated[
+        str | SkipJsonSchema[None],
+        Field(
+            exclude_if=_absent,
+            description="Chat answers only: the last message made self-contained with the conversation; "
+            "what was searched.",
+        ),
+    ] = None
+
+    def __post_init__(self) -> None:
+        if self.confidence is None:
+            object.__setattr__(self, "confidence", "none" if self.abstained else "high")
+        elif (self.confidence == "none") != self.abstained:
+            raise ValueError(f"confidence {self.confidence!r} does not go with abstained={self.abstained}")
 
 
 @dataclass(frozen=True)

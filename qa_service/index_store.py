@@ -11,12 +11,15 @@ import os
 import shutil
 import uuid
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from importlib import metadata
 from pathlib import Path
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .chunking import shingles
 from .corpus import PIPELINE_VERSION, Corpus, build_corpus, corpus_fingerprint
@@ -37,28 +40,59 @@ HASH_LIMIT = 256 * 1024 * 1024
 TERMS_CACHE = 200_000
 
 
-@dataclass(frozen=True)
-class Manifest:
+class IndexFile(BaseModel):
+    """One file of a build as the manifest records it: its size and, for checking, its SHA-256."""
+
+    model_config = ConfigDict(strict=True, frozen=True, extra="forbid")
+
+    bytes: int = Field(ge=0)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
+class Manifest(BaseModel):
+    """What an index was built from, validated on load: a malformed field is one line naming it, never a traceback.
+
+    Strict: the manifest is written by ``write_index``, so a value of another type (``"384"`` for a
+    dimension) means the file was altered, and the index is refused rather than guessed at.
+    """
+
+    model_config = ConfigDict(strict=True, frozen=True, extra="forbid", protected_namespaces=())
+
     format_version: int
     model: str
-    dimension: int
-    documents: int
-    passages: int
-    sentences: int
+    dimension: int = Field(ge=1)
+    documents: int = Field(ge=0)
+    passages: int = Field(ge=0)
+    sentences: int = Field(ge=0)
     fingerprint: str
     pipeline_version: str
     faiss_index: str
     built_at: str
-    versions: dict
-    files: dict  # name -> {"bytes": int, "sha256": str}
+    versions: dict[str, str | None]
+    files: dict[str, IndexFile]
 
     @classmethod
-    def from_json(cls, data: dict) -> Manifest:
-        names = {f.name for f in dataclasses.fields(cls)}
-        missing = names - set(data)
-        if missing:
-            raise IndexCorruptError(f"index manifest lacks {sorted(missing)}", hint=REBUILD_HINT)
-        return cls(**{k: data[k] for k in names})
+    def from_json(cls, data: object) -> Manifest:
+        """The manifest in ``data`` (parsed JSON); raises IndexCorruptError naming every missing or bad field."""
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            raise IndexCorruptError(_manifest_problems(exc), hint=REBUILD_HINT) from None
+
+
+def _manifest_problems(exc: ValidationError) -> str:
+    """One line: the fields that are missing, then each malformed one with what was expected."""
+    missing = sorted(str(err["loc"][0]) for err in exc.errors() if err["type"] == "missing" and len(err["loc"]) == 1)
+    invalid = [
+        f"{'.'.join(str(p) for p in err['loc']) or 'manifest'}: {err['msg']}"
+        + (f" (got {err['input']!r:.40})" if isinstance(err["input"], str | int | float | bool | None) else "")
+        for err in exc.errors()
+        if not (err["type"] == "missing" and len(err["loc"]) == 1)
+    ]
+    parts = [f"index manifest lacks {missing}"] if missing else []
+    if invalid:
+        parts.append(f"{'' if missing else 'index manifest '}has invalid fields: {'; '.join(invalid)}")
+    return "; ".join(parts)
 
 
 @dataclass
@@ -201,7 +235,7 @@ def write_index(
             versions=_versions(),
             files=files,
         )
-        _write_json(tmp / "manifest.json", dataclasses.asdict(manifest))  # written last: marks completeness
+        _write_json(tmp / "manifest.json", manifest.model_dump(mode="json"))  # written last: marks completeness
         for path in tmp.rglob("*"):
             if path.is_file():
                 with path.open("rb") as fh:
@@ -241,10 +275,15 @@ def build_index(settings: Settings, embedder: Embedder, progress: bool = False) 
 
 
 def current_build(settings: Settings) -> Path:
+    """The build folder ``current`` points at; IndexMissingError when there is none, IndexCorruptError when
+    it points at something that is not a folder."""
     link = settings.index_dir / CURRENT
     if not link.exists():
         raise IndexMissingError(f"no index in {settings.index_dir}", hint="run `qa index` (or `make serve`)")
-    return link.resolve()
+    build = link.resolve()
+    if not build.is_dir():
+        raise IndexCorruptError(f"{link} points at {build}, which is not a build folder", hint=REBUILD_HINT)
+    return build
 
 
 def read_manifest(build: Path) -> Manifest:
@@ -252,6 +291,10 @@ def read_manifest(build: Path) -> Manifest:
         data = json.loads((build / "manifest.json").read_text("utf-8"))
     except FileNotFoundError as exc:
         raise IndexCorruptError(f"index at {build} has no manifest", hint=REBUILD_HINT) from exc
+    except OSError as exc:
+        raise IndexCorruptError(
+            f"index manifest at {build} cannot be read ({exc.strerror})", hint=REBUILD_HINT
+        ) from exc
     except (ValueError, UnicodeDecodeError) as exc:
         raise IndexCorruptError(f"index manifest at {build} is not valid JSON", hint=REBUILD_HINT) from exc
     if not isinstance(data, dict):
@@ -264,12 +307,12 @@ def check_files(build: Path, manifest: Manifest) -> None:
         path = build / name
         if not path.is_file():
             raise IndexCorruptError(f"index file {name} is missing", hint=REBUILD_HINT)
-        if path.stat().st_size != expected["bytes"]:
+        if path.stat().st_size != expected.bytes:
             raise IndexCorruptError(
-                f"index file {name} is truncated or altered ({path.stat().st_size} of {expected['bytes']} bytes)",
+                f"index file {name} is truncated or altered ({path.stat().st_size} of {expected.bytes} bytes)",
                 hint=REBUILD_HINT,
             )
-        if expected["bytes"] <= HASH_LIMIT and _sha256(path) != expected["sha256"]:
+        if expected.bytes <= HASH_LIMIT and _sha256(path) != expected.sha256:
             raise IndexCorruptError(f"index file {name} is corrupted (checksum mismatch)", hint=REBUILD_HINT)
 
 
@@ -285,14 +328,30 @@ def staleness(settings: Settings, manifest: Manifest) -> str | None:
 
 
 def index_status(settings: Settings) -> str | None:
-    """None when a valid, current index exists; otherwise the reason it must be (re)built."""
+    """None when the current index loads and serves these settings; otherwise the reason it must be (re)built.
+
+    It is loaded, not just checked against its manifest: a file can match its checksum and still not load.
+    """
     try:
-        build = current_build(settings)
-        manifest = read_manifest(build)
-        check_files(build, manifest)
-    except (IndexMissingError, IndexCorruptError) as exc:
+        load_index(settings)
+    except (IndexMissingError, IndexCorruptError, IndexStaleError) as exc:
         return exc.message
-    return staleness(settings, manifest)
+    return None
+
+
+@contextmanager
+def _reading(build: Path, name: str) -> Iterator[None]:
+    """Any failure to read file ``name`` of ``build`` as one IndexCorruptError naming it.
+
+    A file can match its recorded size and checksum and still not load (written zeroed, or by another
+    library version); each library raises its own kind of error for that, so every kind is caught here.
+    """
+    try:
+        yield
+    except Exception as exc:
+        raise IndexCorruptError(
+            f"index file {name} in {build} cannot be read ({exc.__class__.__name__})", hint=REBUILD_HINT
+        ) from exc
 
 
 def load_index(settings: Settings, check_sources: bool = True) -> LoadedIndex:
@@ -306,27 +365,31 @@ def load_index(settings: Settings, check_sources: bool = True) -> LoadedIndex:
     reason = staleness(settings, manifest) if check_sources else None
     if reason:
         raise IndexStaleError(reason, hint=REBUILD_HINT)
-    try:
+    with _reading(build, "documents.json"):
         documents = {
             d["doc_id"]: Document(**{**d, "warnings": tuple(d["warnings"])})
             for d in json.loads((build / "documents.json").read_text("utf-8"))
         }
+    with _reading(build, "passages.jsonl"):
         passages = []
         with (build / "passages.jsonl").open(encoding="utf-8") as fh:
             for line in fh:
                 data = json.loads(line)
                 data["sentences"] = tuple(tuple(s) for s in data["sentences"])
                 passages.append(Passage(**data))
+    with _reading(build, "passage_vectors.npy"):
         passage_vectors = np.load(build / "passage_vectors.npy")
+    with _reading(build, "sentence_vectors.npy"):
         sentence_vectors = np.load(build / "sentence_vectors.npy").astype(np.float32)
+    with _reading(build, "dense.faiss"):
         dense = faiss.read_index(str(build / "dense.faiss"))
+    with _reading(build, "bm25"):
         bm25 = bm25s.BM25.load(str(build / "bm25"), show_progress=False, verbosity=0)
-        idf = json.loads((build / "idf.json").read_text("utf-8"))
-    except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
-        raise IndexCorruptError(
-            f"index at {build} cannot be read: {exc.__class__.__name__}", hint=REBUILD_HINT
-        ) from exc
-    if len(passages) != manifest.passages or passage_vectors.shape != (manifest.passages, manifest.dimension):
+    with _reading(build, "idf.json"):
+        idf = {str(term): float(value) for term, value in json.loads((build / "idf.json").read_text("utf-8")).items()}
+    shapes = (len(passages), passage_vectors.shape, dense.ntotal, dense.d, len(sentence_vectors))
+    expected = (manifest.passages, (manifest.passages, manifest.dimension), manifest.passages, manifest.dimension)
+    if shapes != (*expected, manifest.sentences):
         raise IndexCorruptError("index files disagree with the manifest", hint=REBUILD_HINT)
     return LoadedIndex(
         path=build,

@@ -15,8 +15,8 @@ from .batching import BatcherClosedError, MicroBatcher
 from .conversation import Turn
 from .domain import Answer, AskOptions, Document
 from .embedding import Embedder
-from .errors import InvalidRequestError, NotFoundError
-from .index_store import LoadedIndex, build_index, index_status, load_index
+from .errors import IndexCorruptError, IndexMissingError, IndexStaleError, InvalidRequestError, NotFoundError
+from .index_store import LoadedIndex, build_index, load_index
 from .retrieval import Retriever
 from .settings import Settings
 
@@ -68,14 +68,18 @@ class QAService:
 
     @classmethod
     def open(cls, settings: Settings, rebuild: bool = False, embedder: Embedder | None = None) -> QAService:
-        """Load the index (building it first when ``rebuild`` and it is missing or stale) and warm the model."""
+        """Load the index and warm the model; with ``rebuild``, an index that cannot be loaded for any reason
+        (missing, stale, or damaged in a way only loading shows, such as a zeroed file whose checksum was
+        recorded) is built again first."""
         service = cls(settings, embedder)
-        if rebuild:
-            reason = index_status(settings)
-            if reason:
-                log.warning("building the index: %s", reason)
-                build_index(settings, service.embedder, progress=True)
-        service._index = load_index(settings)
+        try:
+            service._index = load_index(settings)
+        except (IndexMissingError, IndexCorruptError, IndexStaleError) as exc:
+            if not rebuild:
+                raise
+            log.warning("building the index: %s", exc.message)
+            build_index(settings, service.embedder, progress=True)
+            service._index = load_index(settings)
         service.embedder.encode(["warm-up"])  # the first real question pays no load cost
         return service
 

@@ -105,6 +105,9 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Interface to bind; 0.0.0.0 is an explicit choice.")
     port: int = Field(8000, ge=0, le=65535, description="Port to serve on.")
     threads: int = Field(8, ge=1, le=256, description="WSGI worker threads.")
+    shutdown_grace: float = Field(
+        8.0, ge=0, le=3600, description="Seconds a stopping server (SIGTERM, Ctrl-C) waits for requests in flight."
+    )
     max_question_chars: int = Field(2000, ge=1, description="Longest question accepted, after trimming.")
     max_body_bytes: int = Field(64 * 1024, ge=1024, description="Larger request bodies are answered 413.")
     max_json_depth: int = Field(20, ge=2, description="Deeper JSON request bodies are answered 400.")

@@ -19,6 +19,14 @@ from qa_service.settings import Settings, load_settings
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+# Fixtures that run a server: a test using one is marked `live` (`make check` leaves those out).
+LIVE_FIXTURES = frozenset({"live", "seed_server", "xss_server"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if LIVE_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.live)
 
 
 @pytest.fixture(scope="session")

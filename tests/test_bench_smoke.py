@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from qa_service.cli import main
 from tests.conftest import SEEDS
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.live]
 
 TABLE_LABELS = (
     "bare model.encode p50 / p99 ms",

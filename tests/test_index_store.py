@@ -16,10 +16,10 @@ import pytest
 from qa_service.corpus import corpus_fingerprint
 from qa_service.domain import AskOptions
 from qa_service.errors import IndexCorruptError, IndexMissingError, IndexStaleError
-from qa_service.index_store import build_index, current_build, index_status, load_index, read_manifest
+from qa_service.index_store import Manifest, build_index, current_build, index_status, load_index, read_manifest
 from qa_service.service import QAService
 from qa_service.settings import load_settings
-from tests.conftest import ROOT
+from tests.conftest import ROOT, SEEDS
 from tests.fakes import HashEmbedder
 
 MODEL = "hash-test-model"
@@ -176,3 +176,59 @@ def test_edited_chrome_rules_make_the_index_stale(source_copy, tmp_path, monkeyp
     original = corpus.rules_bytes()
     monkeypatch.setattr(corpus, "rules_bytes", lambda: original + b"\n# a new rule\n")
     assert "changed" in index_status(settings)
+
+
+# ---- the manifest is validated: each malformed field is one line naming it --------------------------------
+
+
+@pytest.fixture(scope="module")
+def manifest_data(tmp_path_factory) -> dict:
+    """A real manifest, as written by a build with the stand-in model."""
+    root = tmp_path_factory.mktemp("manifest")
+    build = build_index(load_settings(source_dir=SEEDS, index_dir=root / "index", model=MODEL), HashEmbedder())
+    return json.loads((build / "manifest.json").read_text())
+
+
+def wrong_value(value: object) -> object:
+    """A JSON value of another type than ``value``'s: text for a number, a number for text, text for an object."""
+    return "7" if isinstance(value, int) else 7 if isinstance(value, str) else "x"
+
+
+MANIFEST_CASES = [(name, lambda d, name=name: {**d, name: wrong_value(d[name])}) for name in Manifest.model_fields]
+MANIFEST_CASES += [
+    ("dimension", lambda d: {**d, "dimension": 384.0}),
+    ("dimension", lambda d: {**d, "dimension": True}),
+    ("documents", lambda d: {**d, "documents": -1}),
+    ("files.dense.faiss.bytes", lambda d: {**d, "files": {**d["files"], "dense.faiss": {"bytes": -5, "sha256": "0"}}}),
+    ("files.dense.faiss", lambda d: {**d, "files": {**d["files"], "dense.faiss": [1, 2]}}),
+    ("files.idf.json.sha256", lambda d: {**d, "files": {**d["files"], "idf.json": {"bytes": 1, "sha256": None}}}),
+    ("versions.numpy", lambda d: {**d, "versions": {**d["versions"], "numpy": 2}}),
+]
+
+
+@pytest.mark.parametrize(("field", "change"), MANIFEST_CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(MANIFEST_CASES)])
+def test_every_malformed_manifest_field_is_one_line_naming_it(manifest_data, tmp_path, field, change):
+    (tmp_path / "manifest.json").write_text(json.dumps(change(manifest_data)))
+    with pytest.raises(IndexCorruptError) as refused:
+        read_manifest(tmp_path)
+    message = str(refused.value)
+    assert "\n" not in message and message.startswith("index manifest has invalid fields: ")
+    assert f" {field}: " in message and "qa index --force" in message
+
+
+def test_missing_and_malformed_manifest_fields_are_named_together(manifest_data, tmp_path):
+    data = {k: v for k, v in manifest_data.items() if k not in ("model", "files")} | {"dimension": "384"}
+    (tmp_path / "manifest.json").write_text(json.dumps(data))
+    with pytest.raises(IndexCorruptError, match=r"lacks \['files', 'model'\]; has invalid fields: dimension: "):
+        read_manifest(tmp_path)
+
+
+def test_current_pointing_at_a_file_is_a_corrupt_index(source_copy, tmp_path):
+    settings = settings_for(source_copy, tmp_path)
+    build_index(settings, HashEmbedder())
+    (settings.index_dir / "stray").write_text("x")
+    (settings.index_dir / "current").unlink()
+    (settings.index_dir / "current").symlink_to("stray")
+    with pytest.raises(IndexCorruptError, match="which is not a build folder"):
+        load_index(settings)
+    assert "not a build folder" in index_status(settings)

@@ -16,7 +16,7 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
     Settings default to the service's own, else to defaults plus QA_* environment variables. Raises
     ConfigError for a CORS origin or rate limit that cannot be used.
     """
-    from . import admin, api, page, problems, security
+    from . import admin, api, openapi, page, problems, security
 
     if settings is None:
         settings = service.settings if service is not None else load_settings()
@@ -34,6 +34,8 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
     app.register_blueprint(api.bp)
     admin.install(app, settings)  # only when QA_ADMIN_TOKEN is set
     app.register_blueprint(page.bp)
+    # The document this server serves: its own routes (admin or not) and limits.
+    app.extensions[openapi.SPEC_KEY] = openapi.spec("admin" in app.blueprints, settings.max_question_chars)
     return app
 
 

@@ -17,9 +17,10 @@ from flask import Blueprint, Flask, current_app, jsonify, request
 from werkzeug.exceptions import Conflict
 
 from ..errors import UnauthorizedError
+from ..serialize import to_json
 from ..settings import Settings
 from . import current_service, current_settings
-from .api import manifest_summary
+from .schemas import Reindexed, summary
 
 bp = Blueprint("admin", __name__, url_prefix="/api/admin")
 LOCK_KEY = "qa_reindex_lock"
@@ -74,15 +75,14 @@ def reindex():
         seconds = time.perf_counter() - started
     finally:
         lock.release()
-    return jsonify(
-        {
-            "status": "reindexed",
-            **manifest_summary(fresh.manifest),
-            "previous_built_at": previous.built_at,
-            "previous_fingerprint": previous.fingerprint,
-            "seconds": round(seconds, 3),
-        }
+    reindexed = Reindexed(
+        status="reindexed",
+        **summary(fresh.manifest),
+        previous_built_at=previous.built_at,
+        previous_fingerprint=previous.fingerprint,
+        seconds=round(seconds, 3),
     )
+    return jsonify(to_json(reindexed))
 
 
 def install(app: Flask, settings: Settings) -> None:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify
 
-from ..index_store import Manifest
 from ..requests import AskRequest, ChatRequest
-from ..serialize import answer_dict, document_row
+from ..serialize import answer_dict, document_detail, document_row, to_json
 from . import current_service, current_settings
 from .body import json_object
-from .openapi import spec
+from .openapi import SPEC_KEY
+from .schemas import Health, summary
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -43,30 +43,18 @@ def document(doc_id: str):
     """The id is only ever a key into the loaded index, never a path on disk."""
     service = current_service()
     doc = service.document(doc_id)
-    return jsonify({**document_row(doc, service.index.passage_counts[doc.doc_id]), "text": doc.text})
-
-
-def manifest_summary(manifest: Manifest) -> dict:
-    """What /api/health (and a re-index) says about an index."""
-    return {
-        "model": manifest.model,
-        "dimension": manifest.dimension,
-        "documents": manifest.documents,
-        "passages": manifest.passages,
-        "built_at": manifest.built_at,
-        "fingerprint": manifest.fingerprint,
-        "faiss_index": manifest.faiss_index,
-    }
+    return jsonify(document_detail(doc, service.index.passage_counts[doc.doc_id]))
 
 
 @bp.get("/health")
 def health():
-    return jsonify({"status": "ok", **manifest_summary(current_service().index.manifest)})
+    return jsonify(to_json(Health(status="ok", **summary(current_service().index.manifest))))
 
 
 @bp.get("/openapi.json")
 def openapi():
-    return jsonify(spec())
+    """This server's document: it lists the admin endpoint only when it has one, and its own limits."""
+    return jsonify(current_app.extensions[SPEC_KEY])
 
 
 @bp.get("/docs")

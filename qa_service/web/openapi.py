@@ -1,27 +1,28 @@
-"""The OpenAPI 3.1 document: paths listed here, every schema generated from the pydantic models."""
+"""The OpenAPI 3.1 document: paths listed here, every schema derived from the types the server uses.
+
+Requests: the pydantic request models that validate them (requests.py). Responses: the dataclasses
+they are serialised from (domain.py, serialize.py, schemas.py), through the same TypeAdapters. The
+document is made per app, so it says what that server does: the admin endpoint is listed only when
+QA_ADMIN_TOKEN enables it, and the question limit is the server's own (QA_MAX_QUESTION_CHARS).
+"""
 
 from __future__ import annotations
 
+import copy
 from functools import cache
 
 from pydantic import BaseModel
 
 from .. import __version__
-from ..requests import AskRequest, ChatRequest
-from .schemas import Answer, ChatAnswer, DocumentDetail, DocumentSummary, Health, Problem, Reindexed
+from ..domain import Answer
+from ..requests import MAX_QUESTION_CHARS, AskRequest, ChatRequest
+from ..serialize import DocumentDetail, DocumentSummary, response_schema
+from .schemas import Health, Problem, Reindexed
 
+SPEC_KEY = "qa_openapi"
 REF = "#/components/schemas/{model}"
-MODELS: tuple[type[BaseModel], ...] = (
-    AskRequest,
-    ChatRequest,
-    Answer,
-    ChatAnswer,
-    DocumentSummary,
-    DocumentDetail,
-    Health,
-    Reindexed,
-    Problem,
-)
+REQUESTS: tuple[type[BaseModel], ...] = (AskRequest, ChatRequest)
+RESPONSES: tuple[type, ...] = (Answer, DocumentSummary, DocumentDetail, Health, Reindexed, Problem)
 # Which errors each kind of endpoint can answer with.
 BODY_ERRORS = {
     "400": "Invalid JSON, not an object, not UTF-8, or nested too deep.",
@@ -36,19 +37,33 @@ RATE_ERRORS = {
 }
 ADMIN_ERRORS = {
     "401": "No `Authorization: Bearer <token>` header, or not the token in the server's QA_ADMIN_TOKEN.",
-    "404": "Admin endpoints are off: the server has no QA_ADMIN_TOKEN.",
     "409": "A re-index is already running.",
     "500": "The build failed (e.g. no readable sources); the previous index keeps serving.",
 }
 
 
-def component_schemas() -> dict[str, dict]:
-    """Each model's JSON Schema, its nested models hoisted into components."""
+def component_schemas(max_question_chars: int = MAX_QUESTION_CHARS) -> dict[str, dict]:
+    """Each request and response type's JSON Schema, nested types hoisted into components.
+
+    ``Answer`` is what /api/ask answers; ``ChatAnswer`` is the same with ``resolved_question``, which
+    only /api/chat answers carry (the field is left out of the JSON when it has no value).
+    """
     schemas: dict[str, dict] = {}
-    for model in MODELS:
+    for model in REQUESTS:
         schema = model.model_json_schema(ref_template=REF)
         schemas.update(schema.pop("$defs", {}))
         schemas[model.__name__] = schema
+    for kind in RESPONSES:
+        schema = response_schema(kind, REF)
+        schemas.update(schema.pop("$defs", {}))
+        schemas[kind.__name__] = schema
+    schemas["ChatAnswer"] = chat = copy.deepcopy(schemas["Answer"])
+    chat["title"], chat["description"] = "ChatAnswer", "An answer to the last message of a conversation."
+    chat["required"] = [*chat["required"], "resolved_question"]
+    del schemas["Answer"]["properties"]["resolved_question"]
+    limit = min(max_question_chars, MAX_QUESTION_CHARS)
+    for name, field in (("AskRequest", "question"), ("UserMessage", "content")):
+        schemas[name]["properties"][field]["maxLength"] = limit
     return schemas
 
 
@@ -75,8 +90,9 @@ def _post(summary: str, description: str, request: str, response: str) -> dict:
     }
 
 
-def paths() -> dict:
-    return {
+def paths(admin: bool) -> dict:
+    """Every operation this server has; the admin one only when ``admin``."""
+    operations = {
         "/api/ask": _post(
             "Answer one question",
             "Retrieves passages, highlights the answering sentences and composes an answer from them, "
@@ -124,17 +140,6 @@ def paths() -> dict:
                 "responses": _responses("The service is ready.", _ref("Health"), INDEX_ERRORS),
             }
         },
-        "/api/admin/reindex": {
-            "post": {
-                "summary": "Rebuild the index from the sources and swap it in (operators only)",
-                "description": "Exists only when the server's environment sets QA_ADMIN_TOKEN; send it as "
-                "`Authorization: Bearer <token>`. Synchronous: answers once the new index is live. Questions "
-                "asked meanwhile are answered from the old index; one re-index runs at a time.",
-                "operationId": "reindex",
-                "security": [{"adminToken": []}],
-                "responses": _responses("The new index's summary.", _ref("Reindexed"), {**ADMIN_ERRORS}),
-            }
-        },
         "/api/openapi.json": {
             "get": {
                 "summary": "This document",
@@ -143,12 +148,28 @@ def paths() -> dict:
             }
         },
     }
+    if admin:
+        operations["/api/admin/reindex"] = {
+            "post": {
+                "summary": "Rebuild the index from the sources and swap it in (operators only)",
+                "description": "Exists only when the server's environment sets QA_ADMIN_TOKEN (this server's "
+                "does); send it as `Authorization: Bearer <token>`. Synchronous: answers once the new index is "
+                "live. Questions asked meanwhile are answered from the old index; one re-index runs at a time.",
+                "operationId": "reindex",
+                "security": [{"adminToken": []}],
+                "responses": _responses("The new index's summary.", _ref("Reindexed"), ADMIN_ERRORS),
+            }
+        }
+    return operations
 
 
 @cache
-def spec() -> dict:
-    """The whole OpenAPI document (built once; the models do not change while running)."""
-    return {
+def spec(admin: bool = False, max_question_chars: int = MAX_QUESTION_CHARS) -> dict:
+    """The whole OpenAPI document for a server with (or without) the admin endpoint and this question limit.
+
+    Built once per combination; treat the result as read-only.
+    """
+    document = {
         "openapi": "3.1.0",
         "info": {
             "title": "qa-service",
@@ -156,15 +177,15 @@ def spec() -> dict:
             "description": "Extractive question answering over a folder of news pages, with citations. "
             "Every error is application/problem+json.",
         },
-        "paths": paths(),
-        "components": {
-            "schemas": component_schemas(),
-            "securitySchemes": {
-                "adminToken": {
-                    "type": "http",
-                    "scheme": "bearer",
-                    "description": "The value of QA_ADMIN_TOKEN in the server's environment.",
-                }
-            },
-        },
+        "paths": paths(admin),
+        "components": {"schemas": component_schemas(max_question_chars)},
     }
+    if admin:
+        document["components"]["securitySchemes"] = {
+            "adminToken": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "The value of QA_ADMIN_TOKEN in the server's environment.",
+            }
+        }
+    return document

@@ -9,6 +9,8 @@ from flask import Flask, Response, json, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, TooManyRequests
 
 from ..errors import QAError, UnauthorizedError
+from ..serialize import to_json
+from .schemas import Problem
 from .security import retry_after
 
 log = logging.getLogger(__name__)
@@ -16,10 +18,9 @@ log = logging.getLogger(__name__)
 PROBLEM_TYPE = "application/problem+json"
 
 
-def problem(status: int, title: str, detail: str, type_: str = "about:blank", **extra: object) -> Response:
-    """A problem+json response; ``extra`` members (None values left out) follow the four standard ones."""
-    body = {"type": type_, "title": title, "status": status, "detail": detail}
-    body.update({key: value for key, value in extra.items() if value is not None})
+def problem(status: int, title: str, detail: str, type_: str = "about:blank", hint: str | None = None) -> Response:
+    """A problem+json response (``hint`` only when there is one)."""
+    body = to_json(Problem(type=type_, title=title, status=status, detail=detail, hint=hint))
     return Response(json.dumps(body), status=status, mimetype=PROBLEM_TYPE)
 
 

@@ -8,15 +8,20 @@ import logging
 
 from flask import Flask
 from waitress.channel import HTTPChannel
+from waitress.parser import HTTPRequestParser, ParsingError
 from waitress.server import BaseWSGIServer, create_server
-from waitress.task import ErrorTask
+from waitress.task import ErrorTask, WSGITask
 
 from ..errors import ConfigError
+from ..memory import bound_heap
+from ..serialize import to_json
 from ..service import QAService
 from ..settings import Settings
 from . import create_app
 from .problems import PROBLEM_TYPE
+from .schemas import Problem
 from .security import SECURITY_HEADERS, check_settings
+from .shutdown import GracefulServer
 
 log = logging.getLogger(__name__)
 log.setLevel(logging.INFO)  # where the server listens is always worth a line, even without --verbose
@@ -46,8 +51,8 @@ class ProblemErrorTask(ErrorTask):
             limit=adj.max_request_body_size // WAITRESS_BODY_FACTOR,  # the app's limit, which it is over too
             header_limit=adj.max_request_header_size,
         )
-        body = json.dumps({"type": "about:blank", "title": error.reason, "status": error.code, "detail": detail})
-        data = body.encode("utf-8")
+        problem = Problem(type="about:blank", title=error.reason, status=error.code, detail=detail)
+        data = json.dumps(to_json(problem)).encode("utf-8")
         self.status = f"{error.code} {error.reason}"
         self.response_headers.append(("Content-Type", PROBLEM_TYPE))
         self.response_headers.extend(SECURITY_HEADERS.items())
@@ -56,7 +61,37 @@ class ProblemErrorTask(ErrorTask):
         self.write(data)
 
 
+class FramingParser(HTTPRequestParser):
+    """Waitress's parser, refusing requests whose body length is ambiguous (RFC 9112 §6.1, §6.3).
+
+    Waitress reads a body by Transfer-Encoding when both it and Content-Length are sent, and passes
+    Content-Length on to the app; a proxy in front that reads it by Content-Length would then see a
+    different request boundary (request smuggling). Such a request, and Transfer-Encoding in an
+    HTTP/1.0 request, is a 400, and like every framing error the connection is closed after it.
+    """
+
+    def parse_header(self, header_plus: bytes) -> None:
+        super().parse_header(header_plus)  # pops Transfer-Encoding for HTTP/1.1 and sets ``chunked``
+        if self.chunked and "CONTENT_LENGTH" in self.headers:
+            raise ParsingError("Content-Length and Transfer-Encoding must not both be sent")
+        if "TRANSFER_ENCODING" in self.headers:
+            raise ParsingError("Transfer-Encoding is not allowed in an HTTP/1.0 request")
+
+
+class DrainingTask(WSGITask):
+    """A response that closes its connection once the server is stopping, so clients do not send more."""
+
+    def build_response_header(self) -> bytes:
+        if getattr(self.channel.server, "qa_draining", False):
+            self.set_close_on_finish()
+        return super().build_response_header()
+
+
 class ProblemChannel(HTTPChannel):
+    """A connection whose framing errors are problem+json and close it, and whose answers close it while stopping."""
+
+    parser_class = FramingParser
+    task_class = DrainingTask
     error_task_class = ProblemErrorTask
 
 
@@ -121,20 +156,23 @@ def server_url(server) -> str:
     return f"http://{f'[{host}]' if ':' in host else host}:{server.effective_port}"
 
 
-def serve(settings: Settings, rebuild: bool = False) -> None:
-    """Open the service (building the index first when ``rebuild``), then serve until Ctrl-C.
+def serve(settings: Settings, rebuild: bool = False) -> bool:
+    """Open the service (building the index first when ``rebuild``), then serve until SIGTERM or Ctrl-C.
 
-    A missing or stale index raises its QAError before anything listens.
+    A missing or stale index raises its QAError before anything listens. On SIGTERM or SIGINT the
+    server stops accepting and answers the requests in flight for up to ``settings.shutdown_grace``
+    seconds (see shutdown.py); returns whether all of them were answered.
     """
     check_settings(settings)
     warn_if_exposed(settings.host)
+    bound_heap()  # before the model's first buffers: see memory.py
     service = QAService.open(settings, rebuild=rebuild)
-    server = make_server(create_app(settings, service), settings)
-    log.info("serving on %s (%d threads); Ctrl-C stops", server_url(server), settings.threads)
+    graceful = GracefulServer(make_server(create_app(settings, service), settings), settings.shutdown_grace)
     try:
-        server.run()
-    except KeyboardInterrupt:
-        log.info("stopped")
+        with graceful.handle_signals():
+            log.info("serving on %s (%d threads); Ctrl-C stops", server_url(graceful.server), settings.threads)
+            drained = graceful.serve()
     finally:
-        server.task_dispatcher.shutdown()
-        server.close()
+        service.close()
+    log.info("stopped")
+    return drained

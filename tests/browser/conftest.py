@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,55 +14,15 @@ from qa_service.index_store import build_index
 from qa_service.service import QAService
 from qa_service.settings import Settings, load_settings
 from qa_service.web import create_app
-from qa_service.web.server import make_server, server_url
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, MISSING
+from tests.support.live_server import LiveServer
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 XSS_SOURCES = Path(__file__).resolve().parents[1] / "fixtures" / "xss"
 
 
-@dataclass
-class LiveServer:
-    """A waitress server running ``app`` in a background thread."""
-
-    app: Flask
-    settings: Settings
-    url: str = ""
-    _server: object = field(default=None, repr=False)
-    _thread: threading.Thread | None = field(default=None, repr=False)
-
-    def start(self) -> LiveServer:
-        self._server = make_server(self.app, self.settings.model_copy(update={"host": "127.0.0.1", "port": 0}))
-        self.url = server_url(self._server)
-        self._thread = threading.Thread(target=self._server.run, name="live-server", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """End the loop without closing sockets under its running select() (no EBADF in the thread)."""
-        server = self._server
-        channels = list(server._map.values())
-        server._map.clear()  # the loop ends when its map is empty...
-        server.pull_trigger()  # ...which it notices as soon as select() wakes
-        self._thread.join(timeout=10)
-        server.task_dispatcher.shutdown()
-        for channel in channels:
-            channel.close()
-
-
 def live(app: Flask, settings: Settings) -> Iterator[LiveServer]:
-    server = LiveServer(app, settings.model_copy(update={"threads": 4})).start()
-    try:
+    with LiveServer.in_thread(app, settings) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="session")
@@ -83,7 +42,7 @@ def xss_server(tmp_path_factory, embedder: Embedder) -> Iterator[LiveServer]:
 @pytest.fixture(scope="session")
 def browser():
     if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is absent: install Debian's chromium (apt-get install chromium; .ci/run does)")
+        pytest.skip(MISSING)
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (make install)")
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)

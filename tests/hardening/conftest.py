@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,8 +18,9 @@ from qa_service.service import QAService
 from qa_service.settings import Settings
 from qa_service.web import create_app
 from qa_service.web.problems import PROBLEM_TYPE
-from tests.browser.conftest import LiveServer
 from tests.conftest import ROOT
+from tests.support.contract import assert_conforms
+from tests.support.live_server import LiveServer, qa_command, qa_env
 
 NORMAL_QUESTION = "Did Japan threaten to sell its US Treasuries?"
 PROBLEM_FIELDS = {"type", "title", "status", "detail"}
@@ -56,11 +55,8 @@ def app_with(seed_service: QAService) -> Callable[..., Flask]:
 @pytest.fixture(scope="session")
 def live(hard_app: Flask, seed_service: QAService) -> Iterator[LiveServer]:
     """``hard_app`` served by waitress on 127.0.0.1 (a free port) in a background thread."""
-    server = LiveServer(hard_app, seed_variant(seed_service, threads=4)).start()
-    try:
+    with LiveServer.in_thread(hard_app, seed_variant(seed_service)) as server:
         yield server
-    finally:
-        server.stop()
 
 
 # ---- talking to a live server with exact bytes ----------------------------------------------------
@@ -109,11 +105,13 @@ def post_json(url: str, path: str, body: bytes | str, content_type: str = "appli
 
 
 def assert_problem_body(status: int, mimetype: str, body: dict, expected: int) -> dict:
-    """A problem+json with the standard fields, a detail a person can read, and no traceback."""
+    """A problem+json with the standard fields, a detail a person can read, no traceback, as the document says."""
     assert status == expected, body
     assert mimetype == PROBLEM_TYPE
     assert set(body) >= PROBLEM_FIELDS and body["status"] == expected
+    assert isinstance(body["title"], str) and body["title"]
     assert isinstance(body["detail"], str) and body["detail"]
+    assert_conforms("Problem", body)
     text = json.dumps(body)
     assert "Traceback" not in text and "<html" not in text.lower()
     return body
@@ -144,17 +142,6 @@ def assert_still_healthy_live(url: str) -> None:
 
 
 # ---- `qa` as a subprocess --------------------------------------------------------------------------
-
-
-def qa_command() -> list[str]:
-    script = Path(sys.executable).parent / "qa"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "qa_service.cli"]
-
-
-def qa_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
-    env.update({"HF_HUB_OFFLINE": "1", "TRANSFORMERS_VERBOSITY": "error", **extra})
-    return env
 
 
 def run_qa(*args: str, timeout: float = 300, **env: str) -> subprocess.CompletedProcess:

@@ -18,11 +18,13 @@ from qa_service.embedding import Embedder
 from qa_service.index_store import build_index
 from qa_service.service import QAService
 from qa_service.settings import Settings, load_settings
-from qa_service.web import admin, create_app, schemas
-from tests.browser.conftest import LiveServer
+from qa_service.web import admin, create_app
 from tests.conftest import SEEDS
 from tests.fakes import HashEmbedder
 from tests.hardening.conftest import assert_problem
+from tests.support.contract import assert_conforms
+from tests.support.live_server import LiveServer
+from tests.support.waiting import wait_until
 
 TOKEN = "test-only-token-7f3a9c"  # a test value, never a real secret
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -137,7 +139,7 @@ def test_reindex_builds_swaps_and_returns_the_new_manifest(hash_app: Flask) -> N
     response = client.post("/api/admin/reindex", headers={"Authorization": f"bearer {TOKEN}"})  # any case
     assert response.status_code == 200
     data = response.get_json()
-    schemas.Reindexed.model_validate(data)
+    assert_conforms("Reindexed", data, admin=True)
     assert data["status"] == "reindexed" and data["documents"] == before["documents"] + 1
     assert data["previous_fingerprint"] == before["fingerprint"] != data["fingerprint"]
     after = client.get("/api/health").get_json()
@@ -257,17 +259,8 @@ def ask_continuously(port: int, stop: threading.Event, outcomes: list[Outcome], 
         conn.close()
 
 
-def wait_until(condition, limit: float = 120.0) -> bool:
-    """Poll ``condition`` until true or ``limit`` seconds pass (a bound, never an assertion on time)."""
-    deadline = time.monotonic() + limit
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
-
-
 @pytest.mark.slow
+@pytest.mark.live
 def test_questions_keep_being_answered_during_a_real_reindex(tmp_path: Path, embedder: Embedder) -> None:
     source = tmp_path / "seeds"
     shutil.copytree(SEEDS, source)
@@ -277,8 +270,8 @@ def test_questions_keep_being_answered_during_a_real_reindex(tmp_path: Path, emb
     build_index(settings, embedder)
     service = QAService.open(settings, embedder=embedder)
     old_docs = set(service.index.documents)
-    live = LiveServer(create_app(settings, service), settings).start()
-    port = int(live.url.rsplit(":", 1)[1])
+    live = LiveServer.in_thread(create_app(settings, service), settings, threads=8)
+    port = live.port
     stop, outcomes = threading.Event(), []
     clients = [
         threading.Thread(target=ask_continuously, args=(port, stop, outcomes, seed), daemon=True) for seed in range(4)
@@ -314,7 +307,7 @@ def test_questions_keep_being_answered_during_a_real_reindex(tmp_path: Path, emb
     after = [o for o in outcomes if o.started > ended]
     assert before and during and after, (len(before), len(during), len(after))
     for outcome in outcomes:
-        schemas.Answer.model_validate(outcome.body)
+        assert_conforms("Answer", outcome.body)
         cited = {p["citation"]["doc_id"] for p in outcome.body["passages"]}
         assert cited <= old_docs | {NEW_DOC_ID}
     assert all(NEW_DOC_ID not in {p["citation"]["doc_id"] for p in o.body["passages"]} for o in before)

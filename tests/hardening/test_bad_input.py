@@ -1,4 +1,4 @@
-"""Bad input, through the Flask test client and (a subset) through a live waitress server.
+"""Bad input, the one set: through the Flask test client and (a subset) through a live waitress server.
 
 Each bad request gets a 4xx application/problem+json whose detail says what to change; afterwards the
 service is still healthy (GET /api/health is 200 and a normal question is answered). Odd but valid text
@@ -7,6 +7,7 @@ service is still healthy (GET /api/health is 200 and a normal question is answer
 
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
@@ -87,6 +88,27 @@ BAD_FIELDS = [
     ("assistant last", "/api/chat", {"messages": [{**USER, "role": "assistant"}]}, ["last message must have role"]),
     ("51 messages", "/api/chat", {"messages": [USER] * 51}, ["messages: List should have at most 50 items"]),
     ("extra message field", "/api/chat", {"messages": [{**USER, "name": "x"}]}, ["messages.0.name: is not a recog"]),
+    ("message without content", "/api/chat", {"messages": [{"role": "user"}]}, ["messages.0.content: is required"]),
+    ("message without role", "/api/chat", {"messages": [{"content": "Kato?"}]}, ["messages.0.role: is required"]),
+    (
+        "4,001-character answer",
+        "/api/chat",
+        {"messages": [USER, {"role": "assistant", "content": "x" * 4001}, USER]},
+        ["messages.1.content: String should have at most 4000 characters"],
+    ),
+    (
+        "2,001-character earlier question",
+        "/api/chat",
+        {"messages": [{**USER, "content": "x" * 2001}, {"role": "assistant", "content": "Kato spoke."}, USER]},
+        ["messages.0.content: String should have at most 2000 characters"],
+    ),
+    ("k 21 in a chat", "/api/chat", {"messages": [USER], "k": 21}, ["k: Input should be less than or equal to 20"]),
+    (
+        "two bad fields",
+        "/api/ask",
+        {"question": 42, "k": 99},
+        ["question: Input should be a valid string", "k: Input should be less than or equal to 20"],
+    ),
 ]
 
 # Valid: answered 200, the question echoed as cleaned.
@@ -103,7 +125,7 @@ ODD_BUT_VALID = [
     ("exactly 2,000 characters", PADDED[:2000], PADDED[:2000].strip()),
 ]
 
-# (id, method, path, content type or None, status, detail phrase)
+# (id, method, path, content type or None, status, detail phrase); a 405 names the allowed method in Allow too.
 WRONG_TYPE_OR_METHOD = [
     ("text/plain", "POST", "/api/ask", "text/plain", 415, "send the body as JSON with Content-Type: application/json"),
     ("form", "POST", "/api/chat", "application/x-www-form-urlencoded", 415, "(got application/x-www-form-urlencoded)"),
@@ -111,7 +133,15 @@ WRONG_TYPE_OR_METHOD = [
     ("latin-1 charset", "POST", "/api/ask", f"{JSON}; charset=latin-1", 415, "UTF-8 JSON (got charset=latin-1)"),
     ("GET /api/ask", "GET", "/api/ask", None, 405, "GET is not allowed on /api/ask; use POST"),
     ("PUT /api/chat", "PUT", "/api/chat", "application/json", 405, "PUT is not allowed on /api/chat; use POST"),
-    ("DELETE /api/documents", "DELETE", "/api/documents", None, 405, "DELETE is not allowed on /api/documents"),
+    (
+        "DELETE /api/documents",
+        "DELETE",
+        "/api/documents",
+        None,
+        405,
+        "DELETE is not allowed on /api/documents; use GET",
+    ),
+    ("POST /api/documents", "POST", "/api/documents", "application/json", 405, "use GET"),
     ("POST /api/health", "POST", "/api/health", "application/json", 405, "use GET"),
 ]
 
@@ -163,7 +193,8 @@ def test_wrong_content_type_or_method(client: FlaskClient, name, method, path, c
     problem = assert_problem(response, status)
     assert detail in problem["detail"]
     if status == 405:
-        assert response.headers["Allow"]
+        allowed = detail.rsplit("use ", 1)[1]
+        assert allowed in response.headers["Allow"]
     assert_still_healthy_client(client)
 
 
@@ -178,6 +209,56 @@ def test_lone_surrogates_are_refused_not_crashed_on(client: FlaskClient) -> None
         problem = assert_problem(client.post("/api/ask", data=body, content_type="application/json"), 422)
         assert "Input should be a valid string" in problem["detail"]
     assert_still_healthy_client(client)
+
+
+# ---- limits that come from settings, and the bounds themselves ------------------------------------------
+
+
+def test_the_nesting_limit_comes_from_settings(app_with) -> None:
+    client = app_with(max_json_depth=5).test_client()
+    ok = {"question": "Japan?", "publishers": ["TRT World"]}  # depth 2
+    assert client.post("/api/ask", json=ok).status_code == 200
+    deep = '{"question": "Japan?", "x": ' + "[" * 6 + "]" * 6 + "}"
+    problem = assert_problem(client.post("/api/ask", data=deep, content_type=JSON), 400)
+    assert "nests more than 5 levels" in problem["detail"]
+    quoted = {"question": "[[[[[[[[[[ Japan ]]]]]]]]]]"}  # brackets inside strings do not count
+    assert client.post("/api/ask", json=quoted).status_code == 200
+
+
+def test_the_body_limit_comes_from_settings(app_with) -> None:
+    client = app_with(max_body_bytes=2048).test_client()
+    problem = assert_problem(client.post("/api/ask", json={"question": "x" * 3000}), 413)
+    assert "2,048 bytes" in problem["detail"]
+
+
+def test_a_body_longer_than_its_content_length_is_stopped_while_read(app_with) -> None:
+    """A streamed body longer than its Content-Length claims is refused by what is read, not what was said."""
+    client = app_with(max_body_bytes=2048).test_client()
+    big = io.BytesIO(b'{"question": "' + b"x" * 5000 + b'"}')
+    response = client.post(
+        "/api/ask",
+        input_stream=big,
+        content_type=JSON,
+        environ_overrides={"CONTENT_LENGTH": "10", "wsgi.input_terminated": True},
+    )
+    assert_problem(response, 413)
+
+
+def test_the_question_limit_comes_from_settings(app_with) -> None:
+    client = app_with(max_question_chars=40).test_client()
+    long = "Did Japan threaten to sell its Treasuries in trade talks?"
+    problem = assert_problem(client.post("/api/ask", json={"question": long}), 422)
+    assert "question: must be at most 40 characters" in problem["detail"]
+    chat = client.post("/api/chat", json={"messages": [{"role": "user", "content": long}]})
+    assert "messages.0.content: must be at most 40 characters" in assert_problem(chat, 422)["detail"]
+
+
+def test_chat_limits_hold_at_their_bounds(client: FlaskClient) -> None:
+    history = [USER, {"role": "assistant", "content": "Kato spoke. " * 50}] * 24 + [USER, USER]
+    assert len(history) == 50
+    assert client.post("/api/chat", json={"messages": history}).status_code == 200
+    longest = [USER, {"role": "assistant", "content": "x" * 4000}, {**USER, "content": "x" * 2000}]
+    assert client.post("/api/chat", json={"messages": longest}).status_code == 200
 
 
 # ---- the same through waitress ------------------------------------------------------------------------

@@ -3,6 +3,7 @@ killed `qa index` leaves the previous index loadable, and unreadable source file
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -16,10 +17,15 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from benchmarks.loadtest import running_server
 from qa_service import cli
+from qa_service.errors import QAError
+from qa_service.index_store import build_index, index_status
+from qa_service.service import QAService
+from qa_service.settings import Settings, load_settings
 from tests.conftest import FIXTURES, ROOT, SEEDS
-from tests.hardening.conftest import NORMAL_QUESTION, http_call, post_json, qa_command, qa_env, run_qa
+from tests.fakes import HashEmbedder
+from tests.hardening.conftest import NORMAL_QUESTION, http_call, post_json, run_qa
+from tests.support.live_server import LiveServer, qa_command, qa_env
 
 
 def build_of(index: Path) -> Path:
@@ -74,6 +80,27 @@ def remove_the_build(index: Path) -> None:
     shutil.rmtree(build_of(index))  # `current` now points nowhere
 
 
+def current_points_at_a_file(index: Path) -> None:
+    (index / "not-a-build").write_text("x")
+    (index / "current").unlink()
+    (index / "current").symlink_to("not-a-build")
+
+
+def zero_with_matching_checksum(name: str) -> Callable[[Path], None]:
+    """Overwrite a file with zeros and record their size and hash: only loading it shows the damage."""
+
+    def damage(index: Path) -> None:
+        path = build_of(index) / name
+        size = path.stat().st_size
+        path.write_bytes(bytes(size))
+        manifest_path = build_of(index) / "manifest.json"
+        manifest = json.loads(manifest_path.read_text())
+        manifest["files"][name] = {"bytes": size, "sha256": hashlib.sha256(bytes(size)).hexdigest()}
+        manifest_path.write_text(json.dumps(manifest))
+
+    return damage
+
+
 def fault_id(case) -> str:
     return case.values[0] if hasattr(case, "values") else case[0]
 
@@ -83,6 +110,7 @@ REBUILD = "run `qa index --force` (or `make serve`, which rebuilds a stale index
 FAULTS = [
     ("no index at all", remove_everything, ["error: no index in", "run `qa index`"]),
     ("current points nowhere", remove_the_build, ["error: no index in", "run `qa index`"]),
+    ("current points at a file", current_points_at_a_file, ["current points at", "not a build folder", REBUILD]),
     ("truncated dense.faiss", truncate("dense.faiss"), ["index file dense.faiss is truncated or altered", REBUILD]),
     ("truncated passages", truncate("passages.jsonl"), ["index file passages.jsonl is truncated", REBUILD]),
     ("truncated BM25", truncate("bm25/vocab.index.json"), ["bm25/vocab.index.json is truncated", REBUILD]),
@@ -94,6 +122,26 @@ FAULTS = [
     ("garbled manifest", garble_manifest, ["index manifest at", "is not valid JSON", REBUILD]),
     ("manifest lacks fields", rewrite_manifest(lambda d: {"model": d["model"]}), ["index manifest lacks", REBUILD]),
     ("manifest is a list", rewrite_manifest(lambda d: [d]), ["index manifest at", "is not a JSON object", REBUILD]),
+    (
+        "manifest files is a string",
+        rewrite_manifest(lambda d: {**d, "files": "dense.faiss"}),
+        ["index manifest has invalid fields: files: Input should be a valid dictionary", REBUILD],
+    ),
+    (
+        "manifest dimension not an integer",
+        rewrite_manifest(lambda d: {**d, "dimension": "384"}),
+        ["index manifest has invalid fields: dimension: Input should be a valid integer (got '384')", REBUILD],
+    ),
+    (
+        "zeroed dense.faiss, checksum matching",
+        zero_with_matching_checksum("dense.faiss"),
+        ["index file dense.faiss in", "cannot be read (RuntimeError)", REBUILD],
+    ),
+    (
+        "zeroed vectors, checksum matching",
+        zero_with_matching_checksum("passage_vectors.npy"),
+        ["index file passage_vectors.npy in", "cannot be read", REBUILD],
+    ),
     (
         "manifest disagrees",
         rewrite_manifest(lambda d: {**d, "passages": d["passages"] + 5}),
@@ -128,21 +176,57 @@ def listening_on(port: int) -> set[str]:
     return listening_addresses(port)
 
 
+@pytest.mark.parametrize(("name", "damage", "phrases"), FAULTS, ids=[fault_id(f) for f in FAULTS])
+def test_qa_documents_names_a_broken_index_in_one_line(seed_index: Path, name, damage, phrases) -> None:
+    damage(seed_index)
+    result = CliRunner().invoke(cli.main, ["--index-dir", str(seed_index), "documents", "--source", str(SEEDS)])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.exception
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and result.stdout == "", result.output
+    for phrase in phrases:
+        assert phrase in lines[0]
+
+
+@pytest.fixture
+def hash_index(tmp_path: Path) -> tuple[Settings, Path]:
+    """The seeds indexed with the fast stand-in model: settings and the index folder."""
+    settings = load_settings(source_dir=SEEDS, index_dir=tmp_path / "hash-index", model="hash-test-model")
+    build_index(settings, HashEmbedder())
+    return settings, settings.index_dir
+
+
+@pytest.mark.parametrize(("name", "damage", "phrases"), FAULTS, ids=[fault_id(f) for f in FAULTS])
+def test_rebuild_repairs_every_index_that_cannot_be_loaded(hash_index, name, damage, phrases) -> None:
+    """What `qa serve --rebuild` does (QAService.open(rebuild=True)), for each broken index above."""
+    settings, index = hash_index
+    damage(index)
+    with pytest.raises(QAError):
+        QAService.open(settings, embedder=HashEmbedder())  # without --rebuild: refused
+    service = QAService.open(settings, rebuild=True, embedder=HashEmbedder())
+    try:
+        assert service.index.manifest.documents == 5 and service.ask("Treasuries").passages
+        assert index_status(settings) is None  # and `qa index` now finds it current
+    finally:
+        service.close()
+
+
 @pytest.mark.slow
-def test_qa_serve_rebuild_repairs_a_corrupt_index_and_binds_loopback(seed_index: Path) -> None:
+@pytest.mark.live
+def test_qa_serve_rebuild_repairs_an_index_that_only_fails_to_load_and_binds_loopback(seed_index: Path) -> None:
+    """A zeroed FAISS file whose size and hash the manifest records: its files check out, it cannot be loaded."""
     old_build = build_of(seed_index)
     old_manifest = json.loads((old_build / "manifest.json").read_text())
-    truncate("dense.faiss")(seed_index)
-    with running_server(seed_index, SEEDS, args=["--rebuild"]) as server:
+    zero_with_matching_checksum("dense.faiss")(seed_index)
+    with LiveServer.subprocess(seed_index, SEEDS, args=["--rebuild"]) as server:
         # No --host given: the default is loopback, and only loopback is listening.
         assert server.url.startswith("http://127.0.0.1:")
         if Path("/proc/net/tcp").exists():
             assert listening_on(server.port) == {"127.0.0.1"}
-        assert any("building the index: index file dense.faiss is truncated" in line for line in server.log)
+        assert any("building the index: index file dense.faiss in" in line for line in server.log), server.log
         health = json.loads(http_call(server.url, "GET", "/api/health").body)
         answer = post_json(server.url, "/api/ask", json.dumps({"question": NORMAL_QUESTION}))
         assert answer.status == 200 and answer.json()["abstained"] is False
-    assert server.process.returncode == 0  # SIGINT stops it cleanly
+    assert server.exit_code == 0, server.log  # SIGTERM stops it cleanly
     assert health["passages"] == old_manifest["passages"] and health["built_at"] >= old_manifest["built_at"]
     assert build_of(seed_index) != old_build and not old_build.exists()  # the broken build was replaced
 

@@ -16,6 +16,7 @@ from tests.conftest import SEEDS
 
 
 @pytest.mark.slow
+@pytest.mark.live
 def test_a_short_load_run_has_no_errors_and_no_memory_growth(seed_settings: Settings, seed_service, tmp_path: Path):
     result = run_loadtest(
         users=8, seconds=5, warmup=3, source=SEEDS, index_dir=seed_settings.index_dir, out_dir=tmp_path

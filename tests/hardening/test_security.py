@@ -21,7 +21,6 @@ from qa_service.settings import Settings, load_settings
 from qa_service.web import create_app, server
 from qa_service.web.security import CONTENT_SECURITY_POLICY
 from qa_service.web.server import is_loopback, make_server, warn_if_exposed
-from tests.browser.conftest import LiveServer
 from tests.conftest import ROOT
 from tests.hardening.conftest import (
     NORMAL_QUESTION,
@@ -30,6 +29,7 @@ from tests.hardening.conftest import (
     run_qa,
     seed_variant,
 )
+from tests.support.live_server import LiveServer
 
 EXPECTED_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
@@ -203,16 +203,13 @@ def test_an_invalid_rate_limit_fails_at_start(app_with) -> None:
 
 
 def test_live_rate_limit_through_waitress(seed_service) -> None:
-    settings = seed_variant(seed_service, rate_limit="2/minute", threads=2)
-    live = LiveServer(create_app(settings, seed_service), settings).start()
-    try:
+    settings = seed_variant(seed_service, rate_limit="2/minute")
+    with LiveServer.in_thread(create_app(settings, seed_service), settings, threads=2) as live:
         assert [http_call(live.url, "GET", "/api/documents").status for _ in range(2)] == [200, 200]
         reply = http_call(live.url, "GET", "/api/documents")
         assert_problem(reply, 429)
         assert int(reply.headers["Retry-After"]) >= 1
         assert http_call(live.url, "GET", "/api/health").status == 200
-    finally:
-        live.stop()
 
 
 # ---- document ids are keys, never paths --------------------------------------------------------------------

@@ -1,0 +1,164 @@
+"""One way for tests to run qa-service over HTTP on 127.0.0.1: in this process, or as a real `qa serve`.
+
+``LiveServer.in_thread(app, settings)`` serves a Flask app with waitress on a free loopback port in a
+daemon thread; ``LiveServer.subprocess(index_dir, source)`` starts the `qa serve` command and waits
+until it logs where it listens. Both stop the same way the service stops in production (the graceful
+drain in qa_service/web/shutdown.py): ``stop()`` sends SIGTERM to a subprocess, or asks the thread's
+server to drain. Every wait is on a condition (a log line, the process ending, the thread ending),
+bounded by a generous limit so a busy machine is slow but never fails a test by the clock.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from flask import Flask
+
+from qa_service.settings import Settings
+from qa_service.web.server import make_server, server_url
+from qa_service.web.shutdown import GracefulServer
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVING = re.compile(r"serving on (http://127\.0\.0\.1:(\d+))")
+START_TIMEOUT = 300.0  # loading the model on a busy two-core machine; a bound, not an expectation
+STOP_TIMEOUT = 120.0  # the drain is quick when idle; this only ends a hung process
+
+
+def qa_command() -> list[str]:
+    """The installed `qa` script next to this interpreter, else the module."""
+    script = Path(sys.executable).parent / "qa"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "qa_service.cli"]
+
+
+def qa_env(**extra: str) -> dict[str, str]:
+    """This environment without any QA_* setting, offline, with ``extra`` on top."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
+    env.update({"HF_HUB_OFFLINE": "1", "TRANSFORMERS_VERBOSITY": "error", **extra})
+    return env
+
+
+class LiveServer:
+    """A qa-service server on 127.0.0.1 and a free port: ``url``, ``port``, ``stop()``; a context manager.
+
+    A subprocess also has ``process`` (its Popen), ``log`` (its stderr lines so far) and ``exit_code``
+    once stopped.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.port = int(url.rsplit(":", 1)[1])
+        self.process: subprocess.Popen | None = None
+        self.log: list[str] = []
+        self.exit_code: int | None = None
+        self._graceful: GracefulServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # ---- in this process ------------------------------------------------------------------------------
+
+    @classmethod
+    def in_thread(cls, app: Flask, settings: Settings, threads: int = 4, grace: float = 10.0) -> LiveServer:
+        """``app`` served by waitress (the production server setup) in a daemon thread."""
+        bind = {"host": "127.0.0.1", "port": 0, "threads": threads}
+        graceful = GracefulServer(make_server(app, settings.model_copy(update=bind)), grace)
+        server = cls(server_url(graceful.server))
+        server._graceful = graceful
+        server._thread = threading.Thread(target=graceful.serve, name="live-server", daemon=True)
+        server._thread.start()
+        return server
+
+    # ---- `qa serve` as a subprocess -----------------------------------------------------------------
+
+    @classmethod
+    def subprocess(
+        cls,
+        index_dir: Path,
+        source: Path,
+        args: Sequence[str] = (),
+        env: dict[str, str] | None = None,
+        start_timeout: float = START_TIMEOUT,
+    ) -> LiveServer:
+        """`qa --index-dir INDEX serve --port 0 --source SOURCE [args]`, once it listens.
+
+        The environment has no QA_* variable but those in ``env``, and the rate limit is off unless
+        ``env`` sets QA_RATE_LIMIT (tests send many requests from one address). Raises RuntimeError
+        with the end of its log when it exits (or is still silent after ``start_timeout``) instead.
+        """
+        command = [*qa_command(), "--index-dir", str(index_dir), "serve", "--port", "0", "--source", str(source)]
+        process = subprocess.Popen(
+            [*command, *args],
+            cwd=ROOT,
+            env=qa_env(**{"QA_RATE_LIMIT": "", **(env or {})}),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        log: list[str] = []
+        ready = threading.Event()
+        threading.Thread(target=_pump, args=(process.stderr, log, ready), daemon=True).start()
+        ready.wait(start_timeout)
+        match = next((m for m in map(SERVING.search, log) if m), None)
+        if match is None:
+            _end(process, signal.SIGKILL, 30)
+            raise RuntimeError("qa serve did not start:\n" + "\n".join(log[-20:]))
+        server = cls(match.group(1))
+        server.process, server.log = process, log
+        return server
+
+    # ---- stopping -------------------------------------------------------------------------------------
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = STOP_TIMEOUT) -> int | None:
+        """Stop as production does and wait for it: a subprocess gets ``sig`` (SIGKILL only after ``timeout``)
+        and its exit status is returned; a thread's server drains and None is returned."""
+        if self.process is not None:
+            self.exit_code = _end(self.process, sig, timeout)
+            return self.exit_code
+        if self._graceful is not None and self._thread is not None:
+            self._graceful.stop()
+            self._thread.join(timeout)
+        return None
+
+    def signal(self, sig: int) -> None:
+        """Send ``sig`` to the subprocess without waiting (see ``wait``)."""
+        assert self.process is not None, "only a subprocess takes signals"
+        self.process.send_signal(sig)
+
+    def wait(self, timeout: float = STOP_TIMEOUT) -> int:
+        """The subprocess's exit status once it ends (SIGKILLed after ``timeout``)."""
+        assert self.process is not None
+        self.exit_code = _end(self.process, None, timeout)
+        return self.exit_code
+
+    def __enter__(self) -> LiveServer:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.process is None or self.process.poll() is None:
+            self.stop()
+        elif self.exit_code is None:
+            self.exit_code = self.process.returncode
+
+
+def _pump(stream, lines: list[str], ready: threading.Event) -> None:
+    for raw in iter(stream.readline, ""):
+        lines.append(raw.rstrip("\n"))
+        if SERVING.search(raw):
+            ready.set()
+    ready.set()  # the process ended (or closed stderr): stop waiting
+
+
+def _end(process: subprocess.Popen, sig: int | None, timeout: float) -> int:
+    """Send ``sig`` (if any and still running), wait up to ``timeout``, then SIGKILL; the exit status."""
+    if sig is not None and process.poll() is None:
+        process.send_signal(sig)
+    try:
+        return process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        return process.wait(30)
