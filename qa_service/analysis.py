@@ -87,6 +87,12 @@ def _required(question: str, lexicon: Lexicon) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
+def _uncached(function):
+    """The function without its cache: textfacts caches are for passage texts (bounded by the index);
+    a question's text is seen once, and caching it would grow with every new question."""
+    return getattr(function, "__wrapped__", function)
+
+
 def analyse(question: str, history: Sequence[Turn] = (), lexicon: Lexicon | None = None) -> Query:
     """The Query for ``question`` asked after ``history`` (oldest first). Its vector is left unset."""
     lexicon = lexicon or load_lexicon()
@@ -99,9 +105,9 @@ def analyse(question: str, history: Sequence[Turn] = (), lexicon: Lexicon | None
         terms=tuple(terms(resolution.text)),
         answer_type=kind,
         required=_required(own, lexicon),
-        figures=figures(own),
+        figures=_uncached(figures)(own),
         speaker=_speaker(own, lexicon) if kind == "quote" else None,
-        given=words_in(own, tuple(lexicon.count_words | lexicon.ratio_words)) | dates_in(own),
+        given=_uncached(words_in)(own, tuple(lexicon.count_words | lexicon.ratio_words)) | _uncached(dates_in)(own),
         time_direction=time_direction(question, lexicon) if history else 0,
         follow_up=bool(resolution.context),
     )

@@ -74,7 +74,7 @@ def _names(text: str, lexicon: Lexicon) -> list[str]:
         for m in _patterns()["speaker"].findall(text)
         if m.lower() not in lexicon.not_names and m.lower() not in function and m.lower() not in lexicon.months
     ]
-    return list(dict.fromkeys([*people(text), *speakers]))
+    return list(dict.fromkeys([*people.__wrapped__(text), *speakers]))  # uncached: conversation text is new
 
 
 def resolve_turns(question: str, history: list[Turn], lexicon: Lexicon | None = None) -> Resolution:

@@ -82,7 +82,8 @@ def dates_in(text: str) -> frozenset[str]:
     """Month and weekday names, years and relative time words in ``text``."""
     lexicon = load_lexicon()
     years = frozenset(re.findall(r"\b(?:19|20)\d\d\b", text))
-    return words_in(text, date_words(lexicon)) | years
+    named = frozenset(m.group(0).lower() for m in _word_pattern(date_words(lexicon)).finditer(text))
+    return named | years
 
 
 @lru_cache(maxsize=CACHE)
