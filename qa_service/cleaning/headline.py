@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from .units import Unit, normalised
 
 SEPARATORS = re.compile(r"\s+[|–—-]{1,2}\s+")
-BREADCRUMB = re.compile(r"[›»>/•|]|^(home|news|you are here)\b", re.I)
+BREADCRUMB = re.compile(r"\s[›»>/•|]\s|^(home|news|you are here)\b", re.I)
 TWO_SENTENCES = re.compile(r"[a-z]{2}[.!?] +[A-Z]")  # not "U.S. Debt"
 NAV_SEPARATORS = re.compile(r"\s[|›»>/•·]\s|\s{3,}")
 WIDGET = re.compile(r"\d\s*°|\b\d{1,2}:\d{2}\b")
