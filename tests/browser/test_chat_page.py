@@ -143,6 +143,18 @@ def test_an_abstention_says_so_with_the_nearest_passages_collapsed(page, seed_se
     expect(details.locator(".card").first).to_be_visible()
 
 
+def test_an_uncertain_answer_says_no_passage_states_it_and_shows_the_passages_open(page, seed_server) -> None:
+    """The middle outcome (confidence "low"): distinct from an answer and from a refusal."""
+    page.goto(seed_server.url)
+    ask(page, "Who replaced Kato as finance minister?")
+    answer = last_answer(page)
+    expect(answer.locator(".uncertain-text")).to_contain_text("No passage states this directly")
+    expect(answer).to_have_class(re.compile(r"\buncertain\b"))
+    assert answer.locator(".abstain-text").count() == 0
+    expect(answer.locator(".evidence-heading")).to_contain_text("Nearest passages")
+    expect(answer.locator(".evidence .card").first).to_be_visible()  # open, not collapsed
+
+
 def test_order_by_date_makes_a_timeline(page, seed_server) -> None:
     page.goto(seed_server.url)
     ask(page, "Did Japan threaten to sell its US Treasuries in trade talks?")
