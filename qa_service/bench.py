@@ -708,9 +708,9 @@ def _measure(settings: Settings, plan: Plan, tmp: Path, log: Callable[[str], Non
     from .index_store import build_index, read_manifest
     from .service import QAService
 
-    embedder = Embedder(settings.model, settings.embed_batch_size)
+    embedder = Embedder(settings.model, settings.embed_batch_size, backend="torch")
     embedder.encode(["warm-up"])
-    model = embedder.model
+    model = embedder.model.st
     log("building the seeds index")
     start = time.perf_counter()
     manifest = read_manifest(build_index(settings, embedder))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from .errors import QAError
+from .errors import ConfigError, QAError
 from .settings import Settings, load_settings
 
 
@@ -57,7 +57,7 @@ def index(ctx: click.Context, source: Path | None, force: bool) -> None:
     for warning in load_documents(settings)[1]:
         click.echo(f"warning: {warning}", err=True)
     click.echo(f"building index ({reason})", err=True)
-    build = build_index(settings, Embedder(settings.model, settings.embed_batch_size), progress=True)
+    build = build_index(settings, Embedder.from_settings(settings), progress=True)
     from .index_store import read_manifest
 
     manifest = read_manifest(build)
@@ -175,6 +175,26 @@ def show_settings(ctx) -> None:
         value = getattr(settings, name)
         shown = "(set)" if name == "admin_token" and value else value
         click.echo(f"{name:<20} QA_{name.upper():<22} {shown!s:<24} {field.description or ''}")
+
+
+@main.command()
+@click.option("--int8", is_flag=True, help="Also make the int8 copy (whatever QA_EMBED_INT8 says).")
+@click.pass_context
+def export(ctx, int8: bool) -> None:
+    """Export the model to ONNX once (cached, with checksums and measured parity with torch); `make install` runs it."""
+    from .embedding import resolve_model
+    from .embedding.cache import ensure_export
+
+    settings = _settings(ctx)
+    location = resolve_model(settings.model)
+    if not isinstance(location, Path):
+        raise ConfigError(f"model {settings.model!r} is not a local folder; nothing to export")
+    entry = ensure_export(location, settings.model_cache_dir, int8 or settings.embed_int8)
+    for variant, record in entry.meta["variants"].items():
+        click.echo(
+            f"{variant:<10} {entry.path(variant)}  sha256 {record['sha256'][:16]}…  "
+            f"parity with torch: lowest cosine {record['parity_cosine']:.7f}"
+        )
 
 
 @main.command()
