@@ -465,7 +465,7 @@ def run_scale(
                 settings,
                 embedder.name,
                 f"synthetic-{size}-{SEED}",
-            )
+            ).path
             timings["write_index_s"] = time.perf_counter() - start
         finally:
             index_store.choose_faiss_index, index_store.terms, bm25s.BM25.index = real_choose, real_terms, real_index

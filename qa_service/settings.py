@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     exact_index_limit: int = Field(
         20_000, ge=1, description="Above this many passages an approximate FAISS index is built."
     )
+    filter_exact_limit: int = Field(
+        20_000, ge=0, description="A filter keeping at most this many passages is searched exactly, not by HNSW."
+    )
     default_mode: Literal["hybrid", "dense", "bm25"] = Field("hybrid", description="Mode when a request names none.")
     fusion: Literal["score", "rrf"] = Field("score", description="How hybrid mode fuses dense and BM25.")
     candidates: int = Field(50, ge=1, description="Candidates taken from each retriever before fusion.")

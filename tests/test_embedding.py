@@ -12,13 +12,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from click.testing import CliRunner
 
+from qa_service.cli import main
 from qa_service.conversation import resolve
 from qa_service.embedding import Embedder, ModelIdentity, compatible
 from qa_service.embedding.cache import PARITY_MIN, ensure_export, entry_folder, read_export
-from qa_service.errors import ConfigError
+from qa_service.errors import ConfigError, IndexStaleError
 from qa_service.evaluation import Evaluation, load_pairs
-from qa_service.index_store import build_index
+from qa_service.index_store import build_index, index_status, load_index, read_manifest
 from qa_service.service import QAService
 from qa_service.settings import Settings, load_settings
 from tests.conftest import ROOT, SEEDS
@@ -80,10 +82,46 @@ def test_qa_eval_gives_identical_metrics_on_both_backends(seed_service, torch_se
     assert onnx_report == torch_report
 
 
+@pytest.mark.slow
+def test_the_manifest_records_backend_checksum_and_parity(seed_service, torch_service):
+    onnx = read_manifest(seed_service.index.path)
+    export = read_export(entry_folder(_model_dir(), seed_service.settings.model_cache_dir))
+    assert onnx.embed_backend == "onnx" and onnx.model_sha256 == export.meta["files"]["model.onnx"]["sha256"]
+    assert onnx.reference_sha256 == export.meta["source_sha256"] and onnx.parity_cosine >= PARITY_MIN
+    torch = read_manifest(torch_service.index.path)
+    assert torch.embed_backend == "torch" and torch.parity_cosine == 1.0
+    assert torch.model_sha256 == torch.reference_sha256 == onnx.reference_sha256
+
+
 def _model_dir() -> Path:
     from qa_service.embedding import resolve_model
 
     return resolve_model(load_settings().model)
+
+
+@pytest.mark.slow
+def test_an_index_built_with_torch_is_served_by_onnx_because_parity_holds(torch_service):
+    onnx_settings = torch_service.settings.model_copy(update={"embed_backend": "onnx"})
+    assert index_status(onnx_settings) is None
+    loaded = load_index(onnx_settings)
+    assert loaded.manifest.embed_backend == "torch"
+
+
+@pytest.mark.slow
+def test_an_int8_index_is_refused_by_fp32_with_one_line(seed_settings, tmp_path):
+    index_dir = tmp_path / "index"
+    built = CliRunner().invoke(
+        main, ["--index-dir", str(index_dir), "index", "--source", str(SEEDS)], env={"QA_EMBED_INT8": "1"}
+    )
+    assert built.exit_code == 0, built.output
+    manifest = read_manifest((index_dir / "current").resolve())
+    assert manifest.embed_backend == "onnx-int8" and manifest.parity_cosine < PARITY_MIN
+    asked = CliRunner().invoke(main, ["--index-dir", str(index_dir), "ask", "anything", "--source", str(SEEDS)])
+    assert asked.exit_code == 1 and asked.output.count("\n") == 1 and "Traceback" not in asked.output
+    assert "built with the onnx-int8 backend; onnx vectors agree with it only to cosine" in asked.output
+    with pytest.raises(IndexStaleError, match="onnx-int8"):
+        load_index(load_settings(index_dir=index_dir, source_dir=SEEDS))
+    assert "onnx-int8" in index_status(load_settings(index_dir=index_dir, source_dir=SEEDS))  # `qa index` rebuilds
 
 
 def identity(backend: str, sha: str, cosine: float, reference: str = "weights") -> ModelIdentity:
