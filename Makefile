@@ -43,7 +43,7 @@ eval: install
 
 bench: install
 	$(BIN)/qa index
-	$(BIN)/qa bench
+	$(BIN)/python -m benchmarks.bench
 
 loadtest: install
 	$(BIN)/qa index
