@@ -559,6 +559,12 @@ def _scale_rows(sc: dict) -> list[str]:
             f"{sc['filtered_recall_at_10']} / {lat['filtered_dense']['p50_ms']:.2f}",
             f"{sc['filter']['passages']} passages; FAISS selector alone: recall {sc['selector_recall_at_10']}",
         ),
+        _row(
+            f"scale {n:,}: 1% filter ask p50 / p99 ms",
+            _lat(lat["filtered_ask"]),
+            f"passage ids: allowed_ids {lat['filter_ids_allowed_ids']['p50_ms']:.2f} ms, "
+            f"filter_passages {lat['filter_ids_filter_passages']['p50_ms']:.2f} ms",
+        ),
     ]
     if "proxy_check" in sc:
         pc = sc["proxy_check"]

@@ -493,6 +493,10 @@ def run_scale(
         bm25 = timed(lambda q: retriever._bm25(terms(q), settings.candidates, None), asked[5:])
         recall = recall_at_10(loaded.dense, loaded.passage_vectors, qvecs)
         allowed = allowed_ids(loaded, narrow)
+        if loaded.filter_passages(narrow).tolist() != allowed.tolist():  # also builds its columns, once
+            raise RuntimeError("filter_passages and allowed_ids disagree")
+        filter_python = timed(lambda _: allowed_ids(loaded, narrow), range(10))
+        filter_numpy = timed(lambda _: loaded.filter_passages(narrow), range(10))
         filtered_dense = timed(lambda v: retriever._dense(v, settings.candidates, allowed), list(qvecs[5:]))
         filtered_ask = timed(lambda q: service.ask(q, narrow), asked[5:])
         ours, selector_only = filtered_recall(loaded, allowed, qvecs)
@@ -521,6 +525,8 @@ def run_scale(
                 "bm25_retrieve": bm25,
                 "filtered_dense": filtered_dense,
                 "filtered_ask": filtered_ask,
+                "filter_ids_allowed_ids": filter_python,
+                "filter_ids_filter_passages": filter_numpy,
             },
         }
         if kind == "model":  # the same corpus with composed vectors: is the proxy used above the limit fair?

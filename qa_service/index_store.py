@@ -26,7 +26,7 @@ import numpy as np
 
 from .analysis import Analysis, analyse, mapped
 from .corpus import PIPELINE_VERSION, Corpus, build_corpus, corpus_fingerprint
-from .domain import Document, Passage
+from .domain import AskOptions, Document, Passage
 from .embedding import Embedder, ModelIdentity, compatible, served_identity
 from .errors import IndexCorruptError, IndexMissingError, IndexStaleError
 from .settings import Settings
@@ -97,6 +97,27 @@ class HalfVectors:
         return self.data.shape
 
 
+@dataclass(frozen=True)
+class DocumentColumns:
+    """Per-document columns and each passage's document: filters evaluated in numpy, not per passage in Python."""
+
+    ids: np.ndarray  # doc_id
+    dates: np.ndarray  # YYYY-MM-DD, "" when unknown
+    publishers: np.ndarray  # case-folded, "" when unknown
+    of_passage: np.ndarray  # index into these columns, per passage id
+
+    @classmethod
+    def of(cls, documents: dict[str, Document], passages: list[Passage]) -> DocumentColumns:
+        docs = list(documents.values())
+        row = {doc.doc_id: i for i, doc in enumerate(docs)}
+        return cls(
+            np.array([d.doc_id for d in docs], dtype=str),
+            np.array([d.date or "" for d in docs], dtype=str),
+            np.array([(d.publisher or "").casefold() for d in docs], dtype=str),
+            np.fromiter((row[p.doc_id] for p in passages), dtype=np.int32, count=len(passages)),
+        )
+
+
 @dataclass
 class LoadedIndex:
     """Everything a question needs, in memory, immutable once loaded (swapped whole on re-index)."""
@@ -118,6 +139,31 @@ class LoadedIndex:
     def passage_counts(self) -> Counter[str]:
         """Passages per document, counted once per loaded index."""
         return Counter(p.doc_id for p in self.passages)
+
+    @cached_property
+    def document_columns(self) -> DocumentColumns:
+        """Built once per loaded index, for ``filter_passages``."""
+        return DocumentColumns.of(self.documents, self.passages)
+
+    def filter_passages(self, options: AskOptions) -> np.ndarray | None:
+        """Ids of the passages that pass ``options``' date, publisher and document filters (None: no filter).
+
+        The same passages as ``retrieval.allowed_ids``, which walks every document and passage in
+        Python per question (~100 ms at a million passages); this takes a few milliseconds.
+        """
+        if not (options.since or options.until or options.publishers or options.doc_ids):
+            return None
+        columns = self.document_columns
+        keep = np.ones(len(columns.ids), dtype=bool)
+        if options.doc_ids:
+            keep &= np.isin(columns.ids, list(options.doc_ids))
+        if options.publishers:
+            keep &= np.isin(columns.publishers, [p.casefold() for p in options.publishers])
+        if options.since:
+            keep &= (columns.dates != "") & (columns.dates >= options.since)
+        if options.until:
+            keep &= (columns.dates != "") & (columns.dates <= options.until)
+        return np.flatnonzero(keep[columns.of_passage]).astype(np.int64)
 
     def passage_terms(self, passage_id: int) -> frozenset[str]:
         return self.analysis.terms_of(passage_id)

@@ -38,6 +38,7 @@ TABLE_LABELS = (
     "service / naive: HTTP p50",
     "scale 1,000: dense / bm25 p50 ms",
     "scale 1,000: 1% filter recall@10 / p50 ms",
+    "scale 1,000: 1% filter ask p50 / p99 ms",
     "http_p50_over_torch_encode_p50",
     "ask_p50_over_onnx_encode_p50",
     "throughput_16_over_1",
@@ -118,7 +119,15 @@ def test_the_scale_run_and_every_target_are_reported(quick_run):
     assert 0 <= scale["selector_recall_at_10"] <= 1 and 0 < scale["filter"]["passages"] <= 20
     assert finite(scale["overhead_ms"]) and scale["embed_backend"] == "onnx"
     assert {"faiss_s", "tokenise_s", "bm25_s", "analysis_s"} <= set(scale["write_timings_s"])
-    for name in ("ask", "encode", "dense_search", "bm25_retrieve", "filtered_dense", "filtered_ask"):
+    for name in (
+        "ask",
+        "encode",
+        "dense_search",
+        "bm25_retrieve",
+        "filtered_dense",
+        "filtered_ask",
+        "filter_ids_filter_passages",
+    ):
         assert finite(scale["latency"][name]["p50_ms"])
     assert finite(scale["disk"]["total_mb"]) and finite(scale["rss_mb"]["peak"])
     targets = report["targets"]

@@ -230,3 +230,30 @@ def test_an_index_of_an_older_format_is_stale(source_copy, tmp_path):
     assert index_status(settings) == "index format 1 is not 2"
     with pytest.raises(IndexStaleError, match="index format 1 is not 2"):
         load_index(settings)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        AskOptions(),
+        AskOptions(since="2025-05-04"),
+        AskOptions(until="2025-05-02"),
+        AskOptions(since="2025-05-03", until="2025-05-05"),
+        AskOptions(publishers=("reuters", "TRT World")),
+        AskOptions(publishers=("nobody",)),
+        AskOptions(doc_ids=("000_aff2b0a0751f274a", "no-such-id"), since="2025-01-01"),
+    ],
+    ids=["none", "since", "until", "range", "publishers", "no publisher", "ids and date"],
+)
+def test_filter_passages_keeps_what_allowed_ids_keeps(source_copy, tmp_path, options):
+    from qa_service.retrieval import allowed_ids
+
+    settings = settings_for(source_copy, tmp_path)
+    build_index(settings, HashEmbedder())
+    loaded = load_index(settings)
+    expected = allowed_ids(loaded, options)
+    found = loaded.filter_passages(options)
+    if expected is None:
+        assert found is None
+    else:
+        assert found.tolist() == expected.tolist()
