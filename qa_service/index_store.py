@@ -187,9 +187,10 @@ class LoadedIndex:
 
         query = np.ascontiguousarray(qvec, dtype=np.float32).reshape(1, -1)
         if allowed is not None and len(allowed) <= self.exact_limit:
-            scores = self.passage_vectors[allowed] @ query[0]
-            top = np.argpartition(-scores, n - 1)[:n] if len(scores) > n else np.arange(len(scores))
-            return {int(allowed[i]): float(scores[i]) for i in top}
+            # FAISS's own scan, not numpy's `@`: numpy's multi-threaded BLAS took 8.7 ms for 1,200 rows
+            # on two shared cores, against 0.16 ms here.
+            scores, rows = faiss.knn(query, self.passage_vectors[allowed], n, metric=faiss.METRIC_INNER_PRODUCT)
+            return {int(allowed[r]): float(s) for r, s in zip(rows[0], scores[0], strict=True) if r >= 0}
         params = None
         if allowed is not None:
             selector = faiss.IDSelectorBatch(allowed)
