@@ -93,7 +93,7 @@ def export_fp32(st, target: Path) -> None:
 
 
 def quantise(source: Path, target: Path) -> None:
-    """Dynamic int8 weights, per channel (per-tensor lost far more: lowest probe cosine 0.93 against 0.98)."""
+    """Dynamic int8 weights, per channel (per tensor drifted further: lowest question cosine 0.93 against 0.98)."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     quantize_dynamic(str(source), str(target), per_channel=True, weight_type=QuantType.QInt8)
