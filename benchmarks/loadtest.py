@@ -17,29 +17,22 @@ deadline, or after ``--max-requests`` requests in all.
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
 import random
-import re
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-SERVING = re.compile(r"serving on (http://127\.0\.0\.1:(\d+))")
-START_TIMEOUT = 300.0
-STOP_TIMEOUT = 120.0
-REQUEST_TIMEOUT = 60.0
+from .load import Sample, generate
+from .runner import ROOT, build_index, memory_kib, running_server
+from .stats import percentile
+
+__all__ = ["format_table", "main", "run_loadtest", "running_server"]
 
 # Repeated questions: the cache answers these after their first time.
 HOT_QUESTIONS = (
@@ -72,24 +65,6 @@ FORMS = (
 FOLLOW_UPS = ("What did he say two days later?", "Why?", "Who else reported it?", "What happened next?")
 
 
-@dataclass
-class Sample:
-    endpoint: str
-    status: int  # 0: no HTTP answer at all (refused, reset, timed out)
-    seconds: float
-    error: str | None = None
-
-
-@dataclass
-class Phase:
-    samples: list[Sample] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def add(self, batch: list[Sample]) -> None:
-        with self.lock:
-            self.samples.extend(batch)
-
-
 def make_request(rng: random.Random) -> tuple[str, dict]:
     """One request: 70% /api/ask, 30% /api/chat; 30% of questions from a small repeated set."""
     if rng.random() < 0.3:
@@ -111,62 +86,18 @@ def make_request(rng: random.Random) -> tuple[str, dict]:
     return "/api/chat", {"messages": messages, **options}
 
 
-def client_loop(port: int, deadline: float, budget: Counter, budget_lock: threading.Lock, seed: int, phase: Phase):
-    """Ask until ``deadline`` or until the shared request budget is spent; one keep-alive connection."""
-    rng = random.Random(seed)
-    samples: list[Sample] = []
-    conn: http.client.HTTPConnection | None = None
-    while time.monotonic() < deadline:
-        with budget_lock:
-            if budget["left"] <= 0:
-                break
-            budget["left"] -= 1
-        endpoint, payload = make_request(rng)
-        body = json.dumps(payload).encode()
-        started = time.perf_counter()
-        try:
-            if conn is None:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT)
-            conn.request("POST", endpoint, body=body, headers={"Content-Type": "application/json"})
-            response = conn.getresponse()
-            data = response.read()
-            elapsed = time.perf_counter() - started
-            error = None
-            if response.status != 200:
-                error = f"HTTP {response.status}: {data[:200].decode('utf-8', 'replace')}"
-            elif "passages" not in json.loads(data):
-                error = "200 without passages"
-            samples.append(Sample(endpoint, response.status, elapsed, error))
-            if response.getheader("Connection", "").lower() == "close":
-                conn.close()
-                conn = None
-        except (OSError, http.client.HTTPException, ValueError) as exc:
-            samples.append(Sample(endpoint, 0, time.perf_counter() - started, f"{exc.__class__.__name__}: {exc}"))
-            if conn is not None:
-                conn.close()
-            conn = None
-    if conn is not None:
-        conn.close()
-    phase.add(samples)
-
-
-def drive(port: int, users: int, seconds: float, max_requests: int, seed: int) -> tuple[Phase, float]:
-    """Run ``users`` client threads for ``seconds`` (or ``max_requests`` in all); returns samples and wall time."""
-    phase = Phase()
-    budget, budget_lock = Counter(left=max_requests), threading.Lock()
-    deadline = time.monotonic() + seconds
-    threads = [
-        threading.Thread(
-            target=client_loop, args=(port, deadline, budget, budget_lock, seed * 1000 + i, phase), daemon=True
-        )
-        for i in range(users)
-    ]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(seconds + REQUEST_TIMEOUT + 30)  # a request under way may finish past the deadline
-    return phase, time.perf_counter() - started
+def drive(port: int, users: int, seconds: float, max_requests: int, seed: int) -> tuple[list[Sample], float]:
+    """``users`` clients asking a mix of requests for ``seconds`` (or ``max_requests`` in all): samples, wall time."""
+    job = {
+        "host": "127.0.0.1",
+        "port": port,
+        "clients": users,
+        "seconds": seconds,
+        "max_requests": max_requests,
+        "mix": "benchmarks.loadtest:make_request",
+        "seed": seed,
+    }
+    return generate(job, timeout=seconds + 600)
 
 
 def sample_memory(pid: int, stop: threading.Event, every: float, samples: list[float]) -> None:
@@ -178,110 +109,17 @@ def sample_memory(pid: int, stop: threading.Event, every: float, samples: list[f
             return
 
 
-def percentile(values: list[float], q: float) -> float:
-    """Nearest-rank percentile of ``values`` (q in 0..100); 0.0 for no values."""
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    rank = max(1, min(len(ordered), round(q / 100 * len(ordered) + 0.5)))
-    return ordered[rank - 1]
-
-
 def latency_summary(samples: list[Sample]) -> dict:
     ms = [s.seconds * 1000 for s in samples]
+    at = {q: round(percentile(ms, q), 1) if ms else 0.0 for q in (50, 90, 99)}
     return {
         "requests": len(samples),
-        "p50_ms": round(percentile(ms, 50), 1),
-        "p90_ms": round(percentile(ms, 90), 1),
-        "p99_ms": round(percentile(ms, 99), 1),
+        "p50_ms": at[50],
+        "p90_ms": at[90],
+        "p99_ms": at[99],
         "max_ms": round(max(ms, default=0.0), 1),
         "mean_ms": round(sum(ms) / len(ms), 1) if ms else 0.0,
     }
-
-
-def memory_kib(pid: int) -> dict[str, int]:
-    """VmRSS and VmHWM (peak) of a process, in KiB, from /proc/<pid>/status."""
-    found = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        name, _, value = line.partition(":")
-        if name in ("VmRSS", "VmHWM"):
-            found[name] = int(value.split()[0])
-    return found
-
-
-# ---- the server ---------------------------------------------------------------------------------
-
-
-def qa_command() -> list[str]:
-    """The installed `qa` script next to this interpreter, else the module."""
-    script = Path(sys.executable).parent / "qa"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "qa_service.cli"]
-
-
-def server_env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("QA_HOST", "QA_PORT")}  # loopback, a free port
-    env.update({"HF_HUB_OFFLINE": "1", "TRANSFORMERS_VERBOSITY": "error", "QA_RATE_LIMIT": ""})
-    env.update(extra or {})
-    return env
-
-
-@dataclass
-class Server:
-    process: subprocess.Popen
-    url: str
-    port: int
-    log: list[str]
-
-
-def _pump(stream, lines: list[str], ready: threading.Event) -> None:
-    for raw in iter(stream.readline, ""):
-        lines.append(raw.rstrip("\n"))
-        if SERVING.search(raw):
-            ready.set()
-    ready.set()  # the process ended (or closed stderr): stop waiting
-
-
-@contextmanager
-def running_server(
-    index_dir: Path, source: Path, env: dict[str, str] | None = None, args: Sequence[str] = ()
-) -> Iterator[Server]:
-    """`qa serve` on a free port (``args`` add flags); stopped with SIGTERM (then SIGKILL) however the block ends."""
-    command = [*qa_command(), "--index-dir", str(index_dir), "serve", "--port", "0", "--source", str(source), *args]
-    process = subprocess.Popen(
-        command, cwd=ROOT, env=server_env(env), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
-    )
-    lines: list[str] = []
-    ready = threading.Event()
-    threading.Thread(target=_pump, args=(process.stderr, lines, ready), daemon=True).start()
-    try:
-        ready.wait(START_TIMEOUT)
-        match = next((m for m in map(SERVING.search, lines) if m), None)
-        if match is None:
-            raise RuntimeError("qa serve did not start:\n" + "\n".join(lines[-20:]))
-        yield Server(process, match.group(1), int(match.group(2)), lines)
-    finally:
-        if process.poll() is None:
-            # SIGTERM, as Docker sends: the server drains and exits 0. Waiting is on the exit itself; the
-            # bound only ends a hung process (a busy machine makes the drain slower, never wrong).
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(30)
-
-
-def build_index(index_dir: Path, source: Path) -> None:
-    result = subprocess.run(
-        [*qa_command(), "--index-dir", str(index_dir), "index", "--source", str(source)],
-        cwd=ROOT,
-        env=server_env(),
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"qa index failed:\n{result.stderr[-2000:]}")
 
 
 # ---- the run ------------------------------------------------------------------------------------
@@ -323,14 +161,13 @@ def run_loadtest(
                 target=sample_memory, args=(server.process.pid, stop, max(1.0, seconds / 12), trend), daemon=True
             )
             sampler.start()
-            main, wall = drive(server.port, users, seconds, max_requests, seed + 1)
+            samples, wall = drive(server.port, users, seconds, max_requests, seed + 1)
             stop.set()
             sampler.join(10)
             time.sleep(0.5)
             at_end = memory_kib(server.process.pid)
             alive = server.process.poll() is None
         exit_code = server.process.returncode
-    samples = main.samples
     errors = [s for s in samples if s.error]
     growth = (at_end["VmRSS"] - after_warmup["VmRSS"]) / after_warmup["VmRSS"]
     result = {
@@ -338,8 +175,8 @@ def run_loadtest(
         "seconds": seconds,
         "warmup_seconds": warmup,
         "requests": len(samples),
-        "warmup_requests": len(warm.samples),
-        "warmup_errors": sum(1 for s in warm.samples if s.error),
+        "warmup_requests": len(warm),
+        "warmup_errors": sum(1 for s in warm if s.error),
         "errors": len(errors),
         "error_examples": sorted({e.error for e in errors})[:5],
         "status_counts": {str(k): v for k, v in sorted(Counter(s.status for s in samples).items())},

@@ -12,6 +12,11 @@ embeddings of the passage's topic, people, organisation and place, plus Gaussian
 the clustered, low-dimensional shape of text embeddings, which is what decides ANN recall; uniform
 random unit vectors (``--vectors random``) are the worst case for any ANN index and are labelled so.
 At the embed limit the run also measures recall on composed vectors, to show the proxy is fair.
+
+Filtered search: questions restricted to a date range that keeps about 1 % of the passages are
+searched through ``LoadedIndex.search_dense`` (what retrieval does) and, for comparison, through
+FAISS with an id selector alone; both are scored by recall@10 against exact search over the
+allowed passages.
 """
 
 from __future__ import annotations
@@ -20,7 +25,6 @@ import argparse
 import json
 import os
 import random
-import statistics
 import sys
 import tempfile
 import time
@@ -30,7 +34,9 @@ from pathlib import Path
 
 import numpy as np
 
-from qa_service.domain import Document, Passage
+from qa_service.domain import AskOptions, Document, Passage
+
+from .stats import alternated, timed
 
 SEED = 20250504
 PASSAGES_PER_DOC = 10
@@ -327,21 +333,6 @@ def random_vectors(passages: int, sentences: int, dim: int, seed: int = SEED):
     )
 
 
-def _ms(samples: list[float]) -> dict:
-    ordered = sorted(samples)
-    p99 = ordered[min(len(ordered) - 1, max(0, round(0.99 * len(ordered)) - 1))]
-    return {"p50_ms": round(statistics.median(ordered) * 1000, 3), "p99_ms": round(p99 * 1000, 3), "n": len(ordered)}
-
-
-def _timed(fn: Callable, items: list) -> dict:
-    samples = []
-    for item in items:
-        start = time.perf_counter()
-        fn(item)
-        samples.append(time.perf_counter() - start)
-    return _ms(samples)
-
-
 def recall_at_10(index, vectors: np.ndarray, queries: np.ndarray) -> float:
     """Share of the exact top 10 (brute-force inner product) that ``index`` also returns in its top 10."""
     import faiss
@@ -351,6 +342,37 @@ def recall_at_10(index, vectors: np.ndarray, queries: np.ndarray) -> float:
     _, truth = exact.search(queries, 10)
     _, found = index.search(queries, 10)
     return round(float(np.mean([len(set(t) & set(f)) / 10 for t, f in zip(truth, found, strict=True)])), 4)
+
+
+def one_percent_filter(documents: tuple[Document, ...], passages: int, share: float = 0.01) -> AskOptions:
+    """A date range (from the earliest date on) that keeps about ``share`` of the passages."""
+    per_date: dict[str, int] = {}
+    for doc in documents:
+        per_date[doc.date] = per_date.get(doc.date, 0) + PASSAGES_PER_DOC
+    kept, until = 0, None
+    for date in sorted(per_date):
+        if kept and kept + per_date[date] > share * passages:
+            break
+        kept, until = kept + per_date[date], date
+    return AskOptions(k=10, since=min(per_date), until=until)
+
+
+def filtered_recall(loaded, allowed: np.ndarray, queries: np.ndarray) -> tuple[float, float]:
+    """Recall@10 under a filter: ``search_dense`` (what retrieval does) and FAISS's id selector alone."""
+    import faiss
+
+    truth = [set(allowed[np.argsort(-(loaded.passage_vectors[allowed] @ q))[:10]].tolist()) for q in queries]
+    ours = [set(loaded.search_dense(q, 10, allowed)) for q in queries]
+    params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
+    if hasattr(loaded.dense, "hnsw"):
+        params = faiss.SearchParametersHNSW(sel=faiss.IDSelectorBatch(allowed), efSearch=loaded.dense.hnsw.efSearch)
+    _, found = loaded.dense.search(queries, 10, params=params)
+    plain = [set(f[f >= 0].tolist()) for f in found]
+
+    def recall(got: list[set]) -> float:
+        return round(float(np.mean([len(t & g) / max(1, len(t)) for t, g in zip(truth, got, strict=True)])), 4)
+
+    return recall(ours), recall(plain)
 
 
 def _rss_mb() -> float:
@@ -363,9 +385,12 @@ def _rss_mb() -> float:
 
 
 def _peak_mb() -> float:
-    from qa_service.bench import peak_rss_mb
-
-    return peak_rss_mb()
+    """This process's peak resident memory (VmHWM)."""
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    return float("nan")
 
 
 def _disk(build: Path) -> dict:
@@ -399,7 +424,7 @@ def run_scale(
     from qa_service import index_store
     from qa_service.corpus import Corpus
     from qa_service.embedding import Embedder
-    from qa_service.retrieval import Retriever
+    from qa_service.retrieval import Retriever, allowed_ids
     from qa_service.service import QAService
     from qa_service.settings import load_settings
     from qa_service.terms import terms
@@ -413,7 +438,7 @@ def run_scale(
         settings = load_settings(
             index_dir=Path(tmp) / "index", source_dir=Path(tmp) / "none", cache_size=0, exact_index_limit=exact_limit
         )
-        embedder = Embedder(settings.model, settings.embed_batch_size)
+        embedder = Embedder.from_settings(settings)
         embedder.encode(["warm-up"])
         kind = vectors if vectors != "auto" else ("model" if size <= embed_limit else "composed")
         start = time.perf_counter()
@@ -426,52 +451,21 @@ def run_scale(
             pv, sv = random_vectors(size, n_sentences, embedder.dimension)
         timings["vectors_s"] = time.perf_counter() - start
 
-        # Instrument the real writer: time FAISS, BM25 indexing and tokenising inside it.
-        parts = {"faiss_s": 0.0, "bm25_index_s": 0.0, "tokenise_s": 0.0}
-        real_choose, real_terms = index_store.choose_faiss_index, index_store.terms
-
-        def timed_choose(*args, **kwargs):
-            t = time.perf_counter()
-            try:
-                return real_choose(*args, **kwargs)
-            finally:
-                parts["faiss_s"] += time.perf_counter() - t
-
-        def timed_terms(text: str) -> list[str]:
-            t = time.perf_counter()
-            try:
-                return real_terms(text)
-            finally:
-                parts["tokenise_s"] += time.perf_counter() - t
-
-        import bm25s
-
-        real_index = bm25s.BM25.index
-
-        def timed_index(self, *args, **kwargs):
-            t = time.perf_counter()
-            try:
-                return real_index(self, *args, **kwargs)
-            finally:
-                parts["bm25_index_s"] += time.perf_counter() - t
-
-        index_store.choose_faiss_index, index_store.terms, bm25s.BM25.index = timed_choose, timed_terms, timed_index
-        try:
-            start = time.perf_counter()
-            build = index_store.write_index(
-                Corpus(corpus.documents, corpus.passages, ()),
-                pv,
-                sv,
-                settings,
-                embedder.name,
-                f"synthetic-{size}-{SEED}",
-            )
-            timings["write_index_s"] = time.perf_counter() - start
-        finally:
-            index_store.choose_faiss_index, index_store.terms, bm25s.BM25.index = real_choose, real_terms, real_index
-        timings.update(parts)
+        start = time.perf_counter()
+        written = index_store.write_index(
+            Corpus(corpus.documents, corpus.passages, ()),
+            pv,
+            sv,
+            settings,
+            embedder.name,
+            f"synthetic-{size}-{SEED}",
+            embedder.identity,
+        )
+        timings["write_index_s"] = time.perf_counter() - start
+        build = written.path
         del pv, sv
         proxy_corpus = corpus if kind == "model" else None
+        narrow = one_percent_filter(corpus.documents, size)
         del corpus  # memory after load should be the service's, not the generator's
         disk = _disk(build)
 
@@ -488,25 +482,38 @@ def run_scale(
         # The retriever's own dense and BM25 steps, so these figures follow whatever retrieval does.
         retriever = Retriever(loaded, settings.scoring, settings.fusion)
         search = lambda v: retriever._dense(v, settings.scoring.candidates, None)  # noqa: E731
-        dense_default = _timed(search, list(qvecs[5:]))
+        dense_default = timed(search, list(qvecs[5:]))
         if threads:
-            import torch
-
-            torch.set_num_threads(threads)
             faiss.omp_set_num_threads(threads)
-        ask = _timed(service.ask, asked[5:])
-        encode = _timed(lambda q: embedder.encode([q]), asked[5:])
-        dense = _timed(search, list(qvecs[5:]))
-        bm25 = _timed(lambda q: retriever._bm25(tuple(terms(q)), settings.scoring.candidates, None), asked[5:])
+            embedder = Embedder.from_settings(settings, threads=threads)
+            embedder.encode(["warm-up"])
+            service = QAService(settings, embedder=embedder, index=loaded)
+        encode, ask = alternated([lambda q: embedder.encode([q]), service.ask], [asked[5:], asked[5:]])
+        dense = timed(search, list(qvecs[5:]))
+        bm25 = timed(lambda q: retriever._bm25(tuple(terms(q)), settings.scoring.candidates, None), asked[5:])
         recall = recall_at_10(loaded.dense, loaded.passage_vectors, qvecs)
+        allowed = allowed_ids(loaded, narrow)
+        if loaded.filter_passages(narrow).tolist() != allowed.tolist():  # also builds its columns, once
+            raise RuntimeError("filter_passages and allowed_ids disagree")
+        filter_python = timed(lambda _: allowed_ids(loaded, narrow), range(10))
+        filter_numpy = timed(lambda _: loaded.filter_passages(narrow), range(10))
+        filtered_dense = timed(lambda v: retriever._dense(v, settings.scoring.candidates, allowed), list(qvecs[5:]))
+        filtered_ask = timed(lambda q: service.ask(q, narrow), asked[5:])
+        ours, selector_only = filtered_recall(loaded, allowed, qvecs)
         result = {
             "passages": size,
             "sentences": n_sentences,
             "vectors": kind,
             "faiss_index": loaded.manifest.faiss_index,
             "recall_at_10": recall,
+            "filter": {"since": narrow.since, "until": narrow.until, "passages": len(allowed)},
+            "filtered_recall_at_10": ours,
+            "selector_recall_at_10": selector_only,
+            "overhead_ms": round(ask["p50_ms"] - encode["p50_ms"], 3),
+            "embed_backend": embedder.variant,
             "query_threads": faiss.omp_get_max_threads(),
             "timings_s": {k: round(v, 2) for k, v in timings.items()},
+            "write_timings_s": written.timings,
             "build_passages_per_s": round(size / (timings["vectors_s"] + timings["write_index_s"]), 1),
             "disk": disk,
             "rss_mb": {"before_load": rss_before, "loaded": rss_loaded, "peak": _peak_mb()},
@@ -516,6 +523,10 @@ def run_scale(
                 "dense_search": dense,
                 "dense_search_default_threads": dense_default,
                 "bm25_retrieve": bm25,
+                "filtered_dense": filtered_dense,
+                "filtered_ask": filtered_ask,
+                "filter_ids_allowed_ids": filter_python,
+                "filter_ids_filter_passages": filter_numpy,
             },
         }
         if kind == "model":  # the same corpus with composed vectors: is the proxy used above the limit fair?

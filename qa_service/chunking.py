@@ -155,10 +155,15 @@ _NORMALISE = [
 ]
 
 
-def shingles(text: str, size: int = 4) -> set[tuple[str, ...]]:
+def shingle_words(text: str) -> list[str]:
+    """The normalised, lower-cased words that shingles are made of, in order."""
     for pattern, replacement in _NORMALISE:
         text = pattern.sub(replacement, text)
-    tokens = [t.lower() for t in WORD.findall(text)]
+    return [t.lower() for t in WORD.findall(text)]
+
+
+def shingles(text: str, size: int = 4) -> set[tuple[str, ...]]:
+    tokens = shingle_words(text)
     return {tuple(tokens[i : i + size]) for i in range(max(1, len(tokens) - size + 1))}
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from .errors import QAError
+from .errors import ConfigError, QAError
 from .settings import Settings, load_settings
 
 
@@ -57,7 +57,7 @@ def index(ctx: click.Context, source: Path | None, force: bool) -> None:
     for warning in load_documents(settings)[1]:
         click.echo(f"warning: {warning}", err=True)
     click.echo(f"building index ({reason})", err=True)
-    build = build_index(settings, Embedder(settings.model, settings.embed_batch_size), progress=True)
+    build = build_index(settings, Embedder.from_settings(settings), progress=True)
     from .index_store import read_manifest
 
     manifest = read_manifest(build)
@@ -225,14 +225,44 @@ def show_settings(ctx) -> None:
 
 
 @main.command()
+@click.option("--int8", is_flag=True, help="Also make the int8 copy (whatever QA_EMBED_INT8 says).")
+@click.pass_context
+def export(ctx, int8: bool) -> None:
+    """Export the model to ONNX once (cached, with checksums and measured parity with torch); `make install` runs it."""
+    from .embedding import resolve_model
+    from .embedding.cache import ensure_export
+
+    settings = _settings(ctx)
+    location = resolve_model(settings.model)
+    if not isinstance(location, Path):
+        raise ConfigError(f"model {settings.model!r} is not a local folder; nothing to export")
+    entry = ensure_export(location, settings.model_cache_dir, int8 or settings.embed_int8)
+    for variant, record in entry.meta["variants"].items():
+        click.echo(
+            f"{variant:<10} {entry.path(variant)}  sha256 {record['sha256'][:16]}…  "
+            f"parity with torch: lowest cosine {record['parity_cosine']:.7f}"
+        )
+
+
+@main.command()
 @click.option("--quick", is_flag=True, help="Tiny sizes and few repetitions (the smoke run in `make test`).")
+@click.option("--sizes", default=None, help="Scale sizes, comma-separated (default 10000,100000,1000000).")
 @click.option("--out", type=click.Path(path_type=Path), default=Path("benchmarks/results"), show_default=True)
 @click.pass_context
-def bench(ctx, quick: bool, out: Path) -> None:
-    """Measure latency, throughput, build rate, start time and memory; print a table, write JSON."""
-    from .bench import run_bench
+def bench(ctx, quick: bool, sizes: str | None, out: Path) -> None:
+    """Measure latency, throughput, build rate, start time and memory; print a table, write JSON.
 
-    run_bench(_settings(ctx), quick=quick, out_dir=out)
+    The harness lives in the source checkout's benchmarks/ package (`make bench` runs it).
+    """
+    root = Path(__file__).resolve().parent.parent
+    if not (root / "benchmarks" / "bench.py").is_file():
+        raise ConfigError("qa bench needs a source checkout (benchmarks/ is not next to qa_service/)")
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    from benchmarks.bench import run_bench
+
+    scale = tuple(int(n) for n in sizes.split(",") if n) if sizes else None
+    run_bench(_settings(ctx), quick=quick, out_dir=out, sizes=scale)
 
 
 def ingest_report(pages: Path, as_json: bool, details: bool) -> str:

@@ -50,13 +50,7 @@ class Retriever:
         self.fusion = fusion
 
     def _dense(self, qvec: np.ndarray, n: int, allowed: np.ndarray | None) -> dict[int, float]:
-        import faiss
-
-        params = None
-        if allowed is not None:
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
-        scores, ids = self.index.dense.search(qvec.reshape(1, -1), n, params=params)
-        return {int(i): float(s) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0}
+        return self.index.search_dense(qvec, n, allowed)
 
     def _bm25(self, qterms: tuple[str, ...], n: int, allowed: np.ndarray | None) -> dict[int, float]:
         known = [t for t in qterms if t in self.index.bm25.vocab_dict]

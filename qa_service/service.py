@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 import re
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import replace
 
@@ -57,8 +58,9 @@ class QAService:
 
     def __init__(self, settings: Settings, embedder: Embedder | None = None, index: LoadedIndex | None = None) -> None:
         self.settings = settings
-        self.embedder = embedder or Embedder(settings.model, settings.embed_batch_size, settings.torch_threads)
+        self.embedder = embedder or Embedder.from_settings(settings, threads=settings.torch_threads)
         self._index = index
+        self.startup: dict[str, float] = {}  # seconds per step of ``open``
         self._reindex_lock = threading.Lock()
         self.cache = AnswerCache(settings.cache_size)
         # Concurrent questions share one encode call (the worker thread starts on the first question).
@@ -70,8 +72,12 @@ class QAService:
     def open(cls, settings: Settings, rebuild: bool = False, embedder: Embedder | None = None) -> QAService:
         """Load the index and warm the model; with ``rebuild``, an index that cannot be loaded for any reason
         (missing, stale, or damaged in a way only loading shows, such as a zeroed file whose checksum was
-        recorded) is built again first."""
+        recorded) is built again first.
+
+        ``startup`` records the seconds each step took: ``index_load_s``, ``model_load_s``, ``warm_up_s``.
+        """
         service = cls(settings, embedder)
+        clock = time.perf_counter()
         try:
             service._index = load_index(settings)
         except (IndexMissingError, IndexCorruptError, IndexStaleError) as exc:
@@ -79,8 +85,18 @@ class QAService:
                 raise
             log.warning("building the index: %s", exc.message)
             build_index(settings, service.embedder, progress=True)
+            clock = time.perf_counter()
             service._index = load_index(settings)
+        loaded = time.perf_counter()
+        _ = service.embedder.dimension  # loads the model
+        model = time.perf_counter()
         service.embedder.encode(["warm-up"])  # the first real question pays no load cost
+        warm = time.perf_counter()
+        service.startup = {
+            "index_load_s": round(loaded - clock, 4),
+            "model_load_s": round(model - loaded, 4),
+            "warm_up_s": round(warm - model, 4),
+        }
         return service
 
     @property

@@ -8,7 +8,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from .errors import ConfigError
@@ -85,9 +85,18 @@ class Settings(BaseSettings):
         DEFAULT_MODEL,
         description="Embedding model: a local folder, or the name of the bundled model.",
     )
+    embed_backend: Literal["onnx", "torch"] = Field(
+        "onnx", description="Runs the model: ONNX Runtime over a cached export (no torch at serve), or torch."
+    )
+    embed_int8: bool = Field(
+        False, description="ONNX only: dynamically quantised int8 weights (faster, lower quality; see performance.md)."
+    )
+    model_cache_dir: Path | None = Field(
+        None, description="Where the ONNX export is cached (default: $XDG_CACHE_HOME or ~/.cache, /qa-service)."
+    )
     catalog_name: str = Field("catalog.toml", description="Optional metadata catalog in the source folder.")
     torch_threads: int = Field(
-        1, ge=1, le=64, description="Threads for the model and FAISS (1 was fastest on 2 shared cores)."
+        1, ge=1, le=64, description="Threads for the model (ONNX Runtime or torch) and FAISS while serving."
     )
     embed_batch_size: int = Field(32, ge=1, le=4096, description="Texts per model call while indexing.")
     passage_min_words: int = Field(40, ge=5, description="Short paragraphs are merged up to this length.")
@@ -98,6 +107,9 @@ class Settings(BaseSettings):
     max_file_bytes: int = Field(5_000_000, ge=1, description="Larger source files are skipped.")
     exact_index_limit: int = Field(
         20_000, ge=1, description="Above this many passages an approximate FAISS index is built."
+    )
+    filter_exact_limit: int = Field(
+        20_000, ge=0, description="A filter keeping at most this many passages is searched exactly, not by HNSW."
     )
     default_mode: Literal["hybrid", "dense", "bm25"] = Field("hybrid", description="Mode when a request names none.")
     fusion: Literal["score", "rrf"] = Field("score", description="How hybrid mode fuses dense and BM25.")
@@ -125,6 +137,12 @@ class Settings(BaseSettings):
         if value <= low:
             raise ValueError(f"must be greater than passage_min_words ({low})")
         return value
+
+    @model_validator(mode="after")
+    def _int8_needs_onnx(self) -> Settings:
+        if self.embed_int8 and self.embed_backend != "onnx":
+            raise ValueError("embed_int8 needs embed_backend=onnx")
+        return self
 
     @property
     def catalog_path(self) -> Path:

@@ -11,6 +11,7 @@ import textwrap
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from qa_service.corpus import corpus_fingerprint
@@ -194,7 +195,14 @@ def wrong_value(value: object) -> object:
     return "7" if isinstance(value, int) else 7 if isinstance(value, str) else "x"
 
 
-MANIFEST_CASES = [(name, lambda d, name=name: {**d, name: wrong_value(d[name])}) for name in Manifest.model_fields]
+# Each field given a value of another type (the embedding fields are null for the stand-in model: any text fits).
+NULLABLE = {"embed_backend", "model_sha256", "reference_sha256", "parity_cosine"}
+MANIFEST_CASES = [
+    (name, lambda d, name=name: {**d, name: wrong_value(d[name])})
+    for name in Manifest.model_fields
+    if name not in NULLABLE
+]
+MANIFEST_CASES += [("parity_cosine", lambda d: {**d, "parity_cosine": "0.99"})]
 MANIFEST_CASES += [
     ("dimension", lambda d: {**d, "dimension": 384.0}),
     ("dimension", lambda d: {**d, "dimension": True}),
@@ -232,3 +240,83 @@ def test_current_pointing_at_a_file_is_a_corrupt_index(source_copy, tmp_path):
     with pytest.raises(IndexCorruptError, match="which is not a build folder"):
         load_index(settings)
     assert "not a build folder" in index_status(settings)
+
+
+def test_analysis_is_built_once_and_matches_the_text(source_copy, tmp_path):
+    """Terms, sentence terms and shingles come from the build's files, equal to analysing the text again."""
+    from qa_service.chunking import shingles
+    from qa_service.terms import terms
+
+    settings = settings_for(source_copy, tmp_path)
+    build_index(settings, HashEmbedder())
+    loaded = load_index(settings)
+    passages = loaded.passages
+    for p in passages:
+        assert loaded.passage_terms(p.passage_id) == frozenset(terms(p.text))
+        assert loaded.sentence_terms(p.passage_id) == tuple(frozenset(terms(p.text[s:e])) for s, e in p.sentences)
+    for a in passages:  # shingle hashes give the same overlaps as the shingles themselves
+        for b in passages:
+            grams = len(shingles(a.text) & shingles(b.text))
+            hashed = len(loaded.passage_shingles(a.passage_id) & loaded.passage_shingles(b.passage_id))
+            assert grams == hashed
+    assert {"analysis/vocab.json", "analysis/shingles.values.npy"} <= set(loaded.manifest.files)
+
+
+def test_vectors_are_memory_mapped_and_read_as_float32(source_copy, tmp_path):
+    settings = settings_for(source_copy, tmp_path)
+    build_index(settings, HashEmbedder())
+    loaded = load_index(settings)
+    assert not loaded.passage_vectors.flags.owndata and not loaded.passage_vectors.flags.writeable
+    assert loaded.sentence_vectors.data.dtype == np.float16  # kept as stored
+    rows = loaded.sentence_vectors[0:3]
+    assert rows.dtype == np.float32 and rows.shape == (3, 64)
+
+
+def test_a_narrow_filter_is_searched_exactly_even_over_hnsw(source_copy, tmp_path):
+    settings = settings_for(source_copy, tmp_path, exact_index_limit=1)  # HNSW even for the seeds
+    build_index(settings, HashEmbedder())
+    loaded = load_index(settings)
+    assert loaded.manifest.faiss_index.startswith("IndexHNSW")
+    allowed = np.arange(0, len(loaded.passages), 3, dtype=np.int64)
+    qvec = HashEmbedder().encode(["Japan Treasuries trade talks"])[0]
+    found = loaded.search_dense(qvec, 5, allowed)
+    scores = loaded.passage_vectors[allowed] @ qvec
+    expected = {int(allowed[i]) for i in np.argsort(-scores)[:5]}
+    assert set(found) == expected and set(found) <= set(allowed.tolist())
+
+
+def test_an_index_of_an_older_format_is_stale(source_copy, tmp_path):
+    settings = settings_for(source_copy, tmp_path)
+    build = build_index(settings, HashEmbedder())
+    data = json.loads((build / "manifest.json").read_text())
+    (build / "manifest.json").write_text(json.dumps({**data, "format_version": 1}))
+    assert index_status(settings) == "index format 1 is not 2"
+    with pytest.raises(IndexStaleError, match="index format 1 is not 2"):
+        load_index(settings)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        AskOptions(),
+        AskOptions(since="2025-05-04"),
+        AskOptions(until="2025-05-02"),
+        AskOptions(since="2025-05-03", until="2025-05-05"),
+        AskOptions(publishers=("reuters", "TRT World")),
+        AskOptions(publishers=("nobody",)),
+        AskOptions(doc_ids=("000_aff2b0a0751f274a", "no-such-id"), since="2025-01-01"),
+    ],
+    ids=["none", "since", "until", "range", "publishers", "no publisher", "ids and date"],
+)
+def test_filter_passages_keeps_what_allowed_ids_keeps(source_copy, tmp_path, options):
+    from qa_service.retrieval import allowed_ids
+
+    settings = settings_for(source_copy, tmp_path)
+    build_index(settings, HashEmbedder())
+    loaded = load_index(settings)
+    expected = allowed_ids(loaded, options)
+    found = loaded.filter_passages(options)
+    if expected is None:
+        assert found is None
+    else:
+        assert found.tolist() == expected.tolist()
