@@ -11,8 +11,6 @@ attribution  outlet, wire agency and address
 
 from __future__ import annotations
 
-import re
-
 from ..catalog import Catalog
 from ..domain import Document, RawFile
 from ..lexicon import load_lexicon
@@ -68,72 +66,6 @@ def _author(units: list[Unit], where: Layout, rules: Rules, stated: list[str]) -
     return None
 
 
-def _date_candidates(
-    units: list[Unit], where: Layout, title_at: int | None, meta: dict[str, list[str]], url: str | None, rules: Rules
-) -> list[dates.DateCandidate]:
-    lexicon = load_lexicon()
-    found = dates.meta_candidates(meta)
-    from_url = dates.url_candidate(url)
-    if from_url:
-        found.append(from_url)
-    for i, unit in enumerate(units):
-        text = unit.text
-        if i < where.start:
-            after_title = (title_at is not None and i > title_at) or (title_at is None and where.start - i <= 3)
-            if not unit.prose and rules.is_site_header(text):
-                kind = "crawl"
-            elif rules.byline(text):
-                kind = "byline"
-            elif after_title:
-                kind = "dateline"
-            elif dates.is_date_only(text):
-                kind = "crawl"  # a date line above the headline: the site's date of today
-            elif NAMED_DATE_LINE.match(text):
-                kind = "byline"  # "Ama Owusu-Ansah | Wednesday, 9 October 2024" above the headline
-            else:
-                kind = "list"  # a date in a line above the headline: another story's
-            candidates = dates.line_candidates(text, kind, lexicon)
-            if kind in ("dateline", "list", "crawl"):  # a labelled date says what it is wherever it stands
-                candidates = [
-                    _as(c, "header") if c.label in ("published", "first_published", "updated") else c
-                    for c in candidates
-                ]
-            found += candidates
-        elif i < where.end and unit.role == "body":
-            where_kind = "wire" if i == where.start and _opens_with_dateline(text, rules) else "body"
-            found += [
-                c if where_kind == "body" or text.find(c.text) < DATELINE_CHARS else _as(c, "body")
-                for c in dates.line_candidates(text, where_kind, lexicon, default_year=_year_hint(found))
-            ]
-        else:
-            found += [
-                c if c.label in ("published", "first_published") else _as(c, "list")
-                for c in dates.line_candidates(text, "after_body", lexicon)
-            ]
-    return found
-
-
-NAMED_DATE_LINE = re.compile(r"^(?:by\s+)?[A-Z][\w.'’-]+(?:\s+[A-Z][\w.'’-]+){1,3}\s*[|•·,–-]\s*\S", re.I)
-DATELINE_CHARS = 60  # a dateline's date stands within this many characters of the story's start
-DATELINE = re.compile(r"^[A-Z][A-Z .'/-]{2,40}(?:,\s*[A-Z][\w.]*(?:\s[A-Z][\w.]*){0,3})?,?\s")
-
-
-def _opens_with_dateline(text: str, rules: Rules) -> bool:
-    """ "TOKYO (Reuters) -", "NELSON, Wednesday 5 June 2024 –": the story opens with where and when."""
-    return bool(rules.wire_dateline(text) or DATELINE.match(text))
-
-
-def _as(candidate: dates.DateCandidate, where: str) -> dates.DateCandidate:
-    from dataclasses import replace
-
-    return replace(candidate, where=where)
-
-
-def _year_hint(found: list[dates.DateCandidate]) -> int | None:
-    years = {r.year for c in found if c.year_given and c.where != "list" for r in c.readings}
-    return years.pop() if len(years) == 1 else None
-
-
 def _html_body(main_text: str | None, rules: Rules, author: str | None) -> list[Unit] | None:
     """The article as trafilatura finds it, cleaned of the chrome it keeps (captions, read-more lines)."""
     if not main_text:
@@ -179,7 +111,7 @@ def clean_document(raw: RawFile, catalog: Catalog | None = None) -> Document:
         _first(meta, "url"),
         headline.title,
     )
-    candidates = _date_candidates(units, where, title_at, meta, credit.url, rules)
+    candidates = dates.page_candidates(units, where.start, where.end, title_at, meta, credit.url, rules)
     evidence = dates.collect_evidence("\n".join(u.text for u in kept), credit.url)
     choice = dates.choose(candidates, evidence)
     if choice.warning:

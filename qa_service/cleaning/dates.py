@@ -15,9 +15,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from ..lexicon import Lexicon, load_lexicon
+
+if TYPE_CHECKING:
+    from .rules import Rules
+    from .units import Unit
 
 
 def _month_names(lexicon: Lexicon) -> dict[str, int]:
@@ -342,3 +347,76 @@ def line_candidates(text: str, where: str, lexicon: Lexicon, default_year: int |
             DateCandidate(readings, written, "plain" if label == "crawl" else label, kind, given, sep, weekday)
         )
     return found
+
+
+def page_candidates(
+    units: list[Unit],
+    start: int,
+    end: int,
+    title_at: int | None,
+    meta: dict[str, list[str]],
+    url: str | None,
+    rules: Rules,
+) -> list[DateCandidate]:
+    """Every date a page states, placed: markup and address, header lines (a byline, the line under the
+    headline, the site's date of today, another story's date), the article's opening dateline, the
+    article itself, and what follows it. ``start``/``end`` bound the article among ``units``."""
+    lexicon = load_lexicon()
+    found = meta_candidates(meta)
+    from_url = url_candidate(url)
+    if from_url:
+        found.append(from_url)
+    for i, unit in enumerate(units):
+        text = unit.text
+        if i < start:
+            after_title = (title_at is not None and i > title_at) or (title_at is None and start - i <= 3)
+            if not unit.prose and rules.is_site_header(text):
+                kind = "crawl"
+            elif rules.byline(text):
+                kind = "byline"
+            elif after_title:
+                kind = "dateline"
+            elif is_date_only(text):
+                kind = "crawl"  # a date line above the headline: the site's date of today
+            elif NAMED_DATE_LINE.match(text):
+                kind = "byline"  # "Ama Owusu-Ansah | Wednesday, 9 October 2024" above the headline
+            else:
+                kind = "list"  # a date in a line above the headline: another story's
+            candidates = line_candidates(text, kind, lexicon)
+            if kind in ("dateline", "list", "crawl"):  # a labelled date says what it is wherever it stands
+                candidates = [
+                    _placed(c, "header") if c.label in ("published", "first_published", "updated") else c
+                    for c in candidates
+                ]
+            found += candidates
+        elif i < end and unit.role == "body":
+            where_kind = "wire" if i == start and _opens_with_dateline(text, rules) else "body"
+            found += [
+                c if where_kind == "body" or text.find(c.text) < DATELINE_CHARS else _placed(c, "body")
+                for c in line_candidates(text, where_kind, lexicon, default_year=_year_hint(found))
+            ]
+        else:
+            found += [
+                c if c.label in ("published", "first_published") else _placed(c, "list")
+                for c in line_candidates(text, "after_body", lexicon)
+            ]
+    return found
+
+
+NAMED_DATE_LINE = re.compile(r"^(?:by\s+)?[A-Z][\w.'’-]+(?:\s+[A-Z][\w.'’-]+){1,3}\s*[|•·,–-]\s*\S", re.I)
+DATELINE_CHARS = 60  # a dateline's date stands within this many characters of the story's start
+DATELINE = re.compile(r"^[A-Z][A-Z .'/-]{2,40}(?:,\s*[A-Z][\w.]*(?:\s[A-Z][\w.]*){0,3})?,?\s")
+
+
+def _opens_with_dateline(text: str, rules: Rules) -> bool:
+    """ "TOKYO (Reuters) -", "NELSON, Wednesday 5 June 2024 –": the story opens with where and when."""
+    return bool(rules.wire_dateline(text) or DATELINE.match(text))
+
+
+def _placed(candidate: DateCandidate, where: str) -> DateCandidate:
+    return replace(candidate, where=where)
+
+
+def _year_hint(found: list[DateCandidate]) -> int | None:
+    years = {r.year for c in found if c.year_given and c.where != "list" for r in c.readings}
+    return years.pop() if len(years) == 1 else None
