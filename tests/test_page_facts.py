@@ -205,3 +205,54 @@ def test_hard_wrapped_text_without_blank_lines_keeps_every_line() -> None:
     lines.append(line)
     doc = page("HARBOUR FEES RISE\n" + "\n".join(lines))
     assert " ".join(BODY.replace("\n\n", " ").split()) in " ".join(doc.text.split())
+
+
+def test_british_spelling_alone_does_not_settle_a_numeric_date() -> None:
+    """Canadian pages spell "centre" and "licence" and write the month first."""
+    body = BODY + "\n\nThe centre needs drivers with a clean licence, and the programme is run by volunteers."
+    doc = page(f"Harbour fees rise to pay for dredging\nPublished 05/06/2024\n\n{body}")
+    assert doc.date is None
+    assert any("ambiguous date" in w for w in doc.warnings)
+
+
+def test_a_weekday_among_several_is_no_evidence_for_the_day_after_it() -> None:
+    # 03/04/2019 is Wednesday 3 April or Monday 4 March; "Tuesday" alone would point at the Wednesday.
+    body = BODY + "\n\nVolunteers collect donations on Tuesday and Friday mornings."
+    assert page(f"Harbour fees rise to pay for dredging\nPosted 03/04/2019\n\n{body}").date is None
+
+
+@pytest.mark.parametrize("stamp", ["Updated 52 minutes ago", "Published 3 hours ago", "Posted yesterday"])
+def test_a_relative_time_is_a_date_line_not_the_headline(stamp: str) -> None:
+    doc = page(f"NEWS\nHarbour fees rise to pay for dredging\n{stamp}\n\n{BODY}")
+    assert doc.title == "Harbour fees rise to pay for dredging"
+    assert doc.date is None
+
+
+def test_a_hard_wrapped_sentence_ending_in_a_capitalised_line_is_joined() -> None:
+    wrapped = (
+        "Harbour fees rise to pay for dredging\n"
+        "The harbour board approved a new fee schedule at its meeting\n"
+        "this week, raising berth charges by four percent, officials said on\n"
+        "Friday.\n"
+        "The increase will pay for dredging of the channel, which the board\n"
+        "said had been delayed by a dispute with the Regional Port\n"
+        "Authority.\n"
+        "Shipping lines said they would pass some of the cost on to their\n"
+        "customers but welcomed the plan, which should let larger vessels\n"
+        "call at the port from next spring, the chair of the board said.\n"
+    )
+    doc = page(wrapped)
+    paragraphs = doc.text.split("\n\n")
+    assert paragraphs[0].endswith("officials said on Friday.")
+    assert "delayed by a dispute with the Regional Port Authority." in paragraphs[1]
+
+
+def test_the_authors_role_under_the_byline_does_not_hide_the_headline() -> None:
+    doc = page(f"Rural > Farming\n\nHarbour fees rise to pay for dredging\n\nBy Ana Ruiz\nRural reporter\n\n{BODY}")
+    assert doc.title == "Harbour fees rise to pay for dredging"
+
+
+def test_a_copyright_line_after_footer_links_names_the_outlet() -> None:
+    footer = "Privacy · Terms · © 2024 The Harbour Courier. All rights reserved."
+    doc = page(f"THE HARBOUR COURIER\nHarbour fees rise to pay for dredging\nBy Ana Ruiz\n\n{BODY}\n\n{footer}")
+    assert doc.publisher == "The Harbour Courier"

@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 
 from ..lexicon import load_lexicon
-from .dates import is_date_only, line_candidates
+from .dates import is_date_only, is_relative_time, line_candidates
 from .headline import is_navigation
 from .rules import Rules
 from .units import Unit
@@ -74,7 +74,7 @@ def _is_meta(unit: Unit, rules: Rules) -> bool:
         return True  # "Updated July 8, 2024 | first published July 4", "Published in X, May 23rd, 2018"
     if unit.prose and unit.words > 12:
         return False
-    if rules.byline(unit.text) or is_date_only(unit.text) or _credit_line(unit, rules):
+    if rules.byline(unit.text) or is_date_only(unit.text) or is_relative_time(unit.text) or _credit_line(unit, rules):
         return True
     if unit.words <= 14 and not unit.prose and any(c.year_given for c in candidates):
         return True  # "14 Nov 23 · 5 min read", "Jane Doe · 5:00am Tuesday 16 May 2023 · 6 min read"

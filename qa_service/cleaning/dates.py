@@ -85,6 +85,7 @@ class DateEvidence:
     weekdays: Counter[str] = field(default_factory=Counter)
     day_first_signals: int = 0
     month_first_signals: int = 0
+    spelling: int = 0  # British spellings less American ones: a hint only (Canada spells "centre" and writes 05/03)
     notes: list[str] = field(default_factory=list)
 
 
@@ -176,8 +177,7 @@ def collect_evidence(body: str, url: str | None, lexicon: Lexicon | None = None)
         if match.group("month"):
             evidence.month_first_signals += 1
     words = set(re.findall(r"[a-z]+", lower))
-    evidence.day_first_signals += len(words & lexicon.day_first_spellings)
-    evidence.month_first_signals += len(words & lexicon.month_first_spellings)
+    evidence.spelling = len(words & lexicon.day_first_spellings) - len(words & lexicon.month_first_spellings)
     evidence.day_first_signals += sum(body.count(symbol) for symbol in lexicon.day_first_currencies) > 0
     if url:
         host = re.sub(r"^[a-z]+://", "", url.lower()).split("/")[0].split(":")[0]
@@ -189,9 +189,11 @@ def collect_evidence(body: str, url: str | None, lexicon: Lexicon | None = None)
 
 
 def _weekday_support(reading: dt.date, weekdays: Counter[str]) -> int:
-    """2 when the story names the day itself ("said on Friday", dated Friday), 1 for the day before."""
+    """2 when the story names the day itself ("said on Friday", dated Friday), 1 for the day before,
+    when it is the only day the story names (a story naming several, "open Tuesday and Friday
+    mornings", would otherwise fit the day after each)."""
     same = WEEKDAYS[reading.weekday()] in weekdays
-    before = WEEKDAYS[(reading - dt.timedelta(days=1)).weekday()] in weekdays
+    before = len(weekdays) == 1 and WEEKDAYS[(reading - dt.timedelta(days=1)).weekday()] in weekdays
     return 2 * same + before
 
 
@@ -209,15 +211,16 @@ def settle(candidate: DateCandidate, evidence: DateEvidence) -> tuple[dt.date | 
     if len(readings) == 1:
         return readings[0], ""
     month_first, day_first = readings
-    locale = evidence.day_first_signals - evidence.month_first_signals
+    written = evidence.day_first_signals - evidence.month_first_signals  # dates, currency, address
+    locale = written + evidence.spelling
     support = [_weekday_support(r, evidence.weekdays) for r in readings]
     if support[0] != support[1]:
         best = readings[support.index(max(support))]
         contradicts = (best == month_first and locale > 1) or (best == day_first and locale < -1)
         if not contradicts:
             return best, "the weekday the story names"
-    if abs(locale) >= 2 and support[0] == support[1]:
-        return (day_first if locale > 0 else month_first), "how the page writes dates"
+    if abs(locale) >= 2 and written * locale > 0 and support[0] == support[1]:
+        return (day_first if locale > 0 else month_first), "how the page writes dates"  # never spelling alone
     return None, ""
 
 
@@ -266,6 +269,18 @@ def choose(candidates: list[DateCandidate], evidence: DateEvidence) -> DateChoic
     if updated:
         return DateChoice(None, f"only an update date was found ({updated[0].text!r}), not when it was published")
     return DateChoice(None, None)
+
+
+RELATIVE_TIME = re.compile(
+    r"^(?:[A-Za-z]+(?:\s[a-z]+)?:?\s+)?(?:(?:\d{1,3}|an?|one|a few)\s+"
+    r"(?:sec(?:ond)?s?|min(?:ute)?s?|h(?:ou)?rs?|days?|weeks?|months?|years?)\s+ago|just now|yesterday)\W*$",
+    re.I,
+)
+
+
+def is_relative_time(line: str) -> bool:
+    """ "Updated 52 minutes ago", "Posted yesterday": a date line that names no date (so never one)."""
+    return len(line) <= 40 and RELATIVE_TIME.match(line.strip()) is not None
 
 
 def is_date_only(line: str) -> bool:

@@ -111,6 +111,8 @@ def _near_body(units: list[Unit], body_start: int) -> list[int]:
             continue
         elif not group and (is_label(unit) or (_sentences(unit) and _above_header(units, i, body_start))):
             continue  # a name line, or sentences above the byline or date (a standfirst, a caption)
+        elif not group and unit.words < MIN_WORDS and i > 0 and units[i - 1].role == "meta":
+            continue  # the author's role under a byline ("Rural reporter")
         else:
             break
     return group[::-1]

@@ -63,12 +63,19 @@ def _heading_like(line: str) -> bool:
     return capitalised >= 0.6 and ends_capitalised and not re.search(r"[.,;] ", line.strip())
 
 
+def _ends_sentence(line: str) -> bool:
+    """ "Friday." or "the East African Tea Trade Association.": a sentence's last words, not a heading
+    (a headline neither opens in lower case nor ends in a full stop)."""
+    text = line.strip()
+    return text[:1].islower() or text.endswith((".", "!", '."', ".”"))
+
+
 def _continues(previous: str, line: str, width: int, base_indent: int) -> bool:
     """Whether ``line`` carries on the paragraph that ``previous`` was cut from."""
     prev = previous.rstrip()
     if not prev or not line.strip() or BULLET.match(line) or (BULLET.match(previous) and _indent(line) == 0):
         return False
-    if _heading_like(prev) or (_heading_like(line) and len(line.split()) <= 8):
+    if _heading_like(prev) or (_heading_like(line) and len(line.split()) <= 8 and not _ends_sentence(line)):
         return False  # header lines of a wrapped page stay lines
     if _indent(line) > base_indent:  # an indented first line opens a paragraph
         return False

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ..cleaning import clean_document
 from ..domain import Document
+from ..lexicon import load_lexicon
 from ..loading import Skipped, read_sources
 
 QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u00a0": " "})
@@ -30,8 +31,11 @@ def normalised(text: str | None) -> str:
 
 
 def _same(found: str | None, expected: str | None) -> bool:
+    """Equal after normalising; a wire agency's names are one ("AP" is "Associated Press")."""
     if expected is None or found is None:
         return expected is None and found is None
+    lexicon = load_lexicon()
+    found, expected = (lexicon.wire_name(name) or name for name in (found, expected))
     return normalised(found).strip(" .") == normalised(expected).strip(" .")
 
 
