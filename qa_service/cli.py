@@ -152,7 +152,7 @@ def ask(ctx, question, k, mode, since, until, publishers, doc_ids, as_json, sour
     "pool_paths",
     type=click.Path(path_type=Path, exists=True, dir_okay=False),
     multiple=True,
-    default=[Path("tests/eval/qa_pairs.jsonl"), Path("tests/eval/second_set.jsonl")],
+    default=[Path(f"tests/eval/{name}.jsonl") for name in ("qa_pairs", "second_set", "third_set")],
     show_default=True,
     help="With --cv: the question sets that fitting may read (repeatable).",
 )

@@ -5,7 +5,7 @@ near-topic, off-topic, follow-up). For each fold, every fitted value is fit on t
   - the relevance weights and the penalty, by a grid search that maximises MRR@5 (then Hit@1) of the
     answerable questions over candidates retrieved once per question;
   - the decision (a logistic regression over decision.FEATURES of the top passages) and its two cut
-    points: `refuse_below` refuses at most 3 % of answerable training questions, `answer_above`
+    points: `refuse_below` refuses at most 2 % of answerable training questions, `answer_above`
     answers at most 10 % of unanswerable ones; between them the service says no passage states it.
 The fold's questions are then asked through the whole service with those values, and only these
 held-out answers are scored. A final line fits on the whole pool and scores the untouched split,
@@ -33,8 +33,9 @@ from .qa import QAPair, ask, counts, is_correct, outcome_metrics
 WEIGHT_STEP = 0.1
 PENALTIES = (0.4, 0.5, 0.6, 0.7, 0.8)
 NEAR_BEST = 0.01  # MRR@5 (and Hit@1) within this of the best count as equally good
-MAX_WRONG_REFUSALS = 0.0  # share of answerable training questions refused (out of fold): refuse only below them all
+MAX_WRONG_REFUSALS = 0.02  # share of answerable training questions refused (out of fold): under the 3 % target
 MAX_ANSWERED_UNANSWERABLE = 0.10  # share of unanswerable training questions answered with confidence
+INNER_REPEATS = 5  # shuffles of the inner cross-validation that sets the cut points
 
 
 @dataclass
@@ -135,8 +136,8 @@ def fit_decision(x: np.ndarray, y: np.ndarray) -> dict:
     """A class-balanced logistic regression on standardised features, and its two cut points.
 
     The cut points are set on out-of-fold probabilities of the training questions (an inner
-    cross-validation), not on the probabilities of questions the model was fit on, which are
-    optimistic and would refuse more answerable questions than intended.
+    cross-validation, averaged over INNER_REPEATS shuffles), not on the probabilities of questions the
+    model was fit on, which are optimistic and would refuse more answerable questions than intended.
     """
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
@@ -145,10 +146,15 @@ def fit_decision(x: np.ndarray, y: np.ndarray) -> dict:
     scales[scales == 0] = 1.0
     z = (x - means) / scales
     model = _model().fit(z, y)
-    inner = StratifiedKFold(n_splits=min(5, int(min(y.sum(), (~y).sum()))), shuffle=True, random_state=1)
-    p = cross_val_predict(_model(), z, y, cv=inner, method="predict_proba")[:, 1]
-    refuse_below = float(np.quantile(p[y], MAX_WRONG_REFUSALS))
-    answer_above = max(float(np.quantile(p[~y], 1 - MAX_ANSWERED_UNANSWERABLE)), refuse_below)
+    splits = min(5, int(min(y.sum(), (~y).sum())))
+    refuse, answer = [], []
+    for seed in range(INNER_REPEATS):  # a 2 % quantile rests on a few questions: average over shuffles
+        inner = StratifiedKFold(n_splits=splits, shuffle=True, random_state=seed + 1)
+        p = cross_val_predict(_model(), z, y, cv=inner, method="predict_proba")[:, 1]
+        refuse.append(float(np.quantile(p[y], MAX_WRONG_REFUSALS)))
+        answer.append(float(np.quantile(p[~y], 1 - MAX_ANSWERED_UNANSWERABLE)))
+    refuse_below = float(np.mean(refuse))
+    answer_above = max(float(np.mean(answer)), refuse_below)
     return {
         "decision_weights": [round(float(v), 6) for v in model.coef_[0]],
         "decision_bias": round(float(model.intercept_[0]), 6),
