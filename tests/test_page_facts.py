@@ -256,3 +256,72 @@ def test_a_copyright_line_after_footer_links_names_the_outlet() -> None:
     footer = "Privacy · Terms · © 2024 The Harbour Courier. All rights reserved."
     doc = page(f"THE HARBOUR COURIER\nHarbour fees rise to pay for dredging\nBy Ana Ruiz\n\n{BODY}\n\n{footer}")
     assert doc.publisher == "The Harbour Courier"
+
+
+def test_a_label_on_the_line_above_names_the_date_under_it() -> None:
+    header = "Updated\nMay 29, 2024, 11:20 AM\nPublished\nMay 28, 2024, 05:00 PM"
+    assert page(f"Harbour fees rise to pay for dredging\n{header}\n\n{BODY}").date == "2024-05-28"
+
+
+def test_a_post_date_over_the_headline_under_the_date_of_today() -> None:
+    top = "Wednesday, September 13, 2023\nThe Harbour Post\nHome | News | Sport\n\nSeptember 12, 2023\nNews"
+    doc = page(f"{top}\nHarbour fees rise to pay for dredging\nBy Ana Ruiz\n\n{BODY}")
+    assert (doc.title, doc.date) == ("Harbour fees rise to pay for dredging", "2023-09-12")
+
+
+def test_the_date_of_today_alone_over_the_headline_is_not_the_date() -> None:
+    doc = page(f"Wednesday, September 13, 2023\nNews\nHarbour fees rise to pay for dredging\nBy Ana Ruiz\n\n{BODY}")
+    assert doc.date is None
+
+
+@pytest.mark.parametrize(
+    "byline", ["By Reuters News Service 00", "World News | Agence France-Presse | Updated: June 05, 2024 6:12 pm"]
+)
+def test_a_byline_naming_an_agency_makes_it_the_source(byline: str) -> None:
+    doc = page(f"Harbour fees rise to pay for dredging\n{byline}\n\n{BODY}")
+    assert doc.title == "Harbour fees rise to pay for dredging"
+    assert doc.source in ("Reuters", "AFP")
+
+
+@pytest.mark.parametrize(
+    "between", ["Read Time: 3 mins", "Video player loading…", "FULL STORY", "Source:\nHarbour Board"]
+)
+def test_lines_between_the_headline_and_the_story_are_stepped_over(between: str) -> None:
+    doc = page(f"THE HARBOUR POST\nHarbour fees rise to pay for dredging\n{between}\n\n{BODY}")
+    assert doc.title == "Harbour fees rise to pay for dredging"
+
+
+def test_a_repeated_outlet_credit_is_not_the_headline() -> None:
+    headline = "Harbour fees rise to pay for dredging at the port"
+    doc = page(f"{headline}\n{headline}\nWestern Radio News\n2 days ago\n\n{BODY}\n\nWestern Radio News")
+    assert doc.title == headline
+
+
+def test_a_sentence_about_a_place_is_not_an_authors_bio() -> None:
+    closing = "Chile is the world's second-largest producer of lithium, a metal used in batteries for cars."
+    doc = page(f"Harbour fees rise to pay for dredging\nBy Reuters News Service\n\n{BODY}\n\n{closing}")
+    assert closing in doc.text
+
+
+def test_the_masthead_linking_home_names_the_outlet_and_a_byline_does_not() -> None:
+    text = (
+        "[The Harbour Courier](https://www.harbourcourier.example/)\n\n"
+        "# Harbour fees rise to pay for dredging\n\n**Ana Ruiz** – Harbour Correspondent\n\n"
+        f"{BODY}\n\nAna Ruiz is harbour correspondent at the paper."
+    )
+    doc = page(text, ".md")
+    assert doc.publisher == "The Harbour Courier"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "(This is an unedited and auto-generated story from a syndicated feed.)",
+        "Materials provided by the Harbour Institute. Note: Content may be edited for style and length.",
+        "The Harbour Post is not responsible for the content of external internet sites.",
+        "Residents wait for the ferry at the terminal. (Representational)",
+    ],
+)
+def test_closing_notes_and_captions_are_chrome(line: str) -> None:
+    doc = page(f"Harbour fees rise to pay for dredging\nBy Ana Ruiz\n\n{BODY}\n\n{line}")
+    assert line[:30] not in doc.text

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from ..lexicon import Lexicon
 from .headline import split_suffix
@@ -39,6 +40,7 @@ class Attribution:
 
 def _clean_name(name: str) -> str:
     name = re.sub(r"\s+[A-Z]$", "", name.strip(" .,|·-"))  # "Bloomberg L" of "Bloomberg L.P."
+    name = re.sub(r"\s+logo$", "", name, flags=re.I)  # a logo's alt text: "Sportline logo"
     name = LEGAL_SUFFIX.sub("", name)
     return re.sub(r"\s+", " ", name).strip(" .,|·-")
 
@@ -54,6 +56,12 @@ def wire_of(units: list[Unit], body: list[Unit], rules: Rules, lexicon: Lexicon)
     for unit in units:
         if unit.role == "body":
             continue
+        byline = rules.byline(unit.text)
+        agency = _agency_in(byline.group("author"), lexicon) if byline else None
+        if unit.role == "meta" and not agency:  # "World News | Agence France-Presse | Updated: ..."
+            agency = next(filter(None, (lexicon.wire_name(part) for part in re.split(r"\s+[|•·]\s+", unit.text))), None)
+        if agency:
+            return agency  # "By Reuters News Service", "By AFP Staff"
         match = rules.wire_credit(unit.text)
         if match:
             name = lexicon.wire_name(match.group("agency").strip())
@@ -63,6 +71,16 @@ def wire_of(units: list[Unit], body: list[Unit], rules: Rules, lexicon: Lexicon)
             holder = rules.outlet(unit.text)
             if holder and lexicon.wire_name(_clean_name(holder.group("outlet"))):
                 return lexicon.wire_name(_clean_name(holder.group("outlet")))
+    return None
+
+
+def _agency_in(name: str, lexicon: Lexicon) -> str | None:
+    """The agency a byline's name opens with ("Reuters News Service" -> "Reuters"), or None."""
+    words = name.strip(" .,").split()
+    for n in range(len(words), 0, -1):
+        agency = lexicon.wire_name(" ".join(words[:n]))
+        if agency:
+            return agency
     return None
 
 
@@ -81,7 +99,11 @@ def outlet_candidates(
         match = rules.outlet(unit.text)
         if match:
             votes[_clean_name(match.group("outlet"))] += 2
-    for name in _mastheads(units, title):
+    above = next((i for i, unit in enumerate(units) if unit.role == "body"), len(units))
+    for unit in units[:above]:  # the masthead links to the site's home page (a list of such links does not)
+        if not unit.bullet and 1 <= unit.words <= 6 and unit.link_density >= 0.9 and len(unit.links) == 1:
+            votes[_clean_name(unit.text)] += 2 * _home(unit.links[0])
+    for name in _mastheads(units, title, rules):
         votes[name] += 1 + 2 * _elsewhere(name, units)
     merged: Counter[str] = Counter()
     spelling: dict[str, str] = {}
@@ -93,12 +115,21 @@ def outlet_candidates(
     return Counter({spelling[k]: n for k, n in merged.items() if k and len(k.split()) <= 8})
 
 
-def _mastheads(units: list[Unit], title: str | None) -> list[str]:
-    """The site's name at the top of the page: a short capitalised line among the first few, no menu."""
+def _home(url: str) -> bool:
+    """A link to a site's home page ("https://www.example.com/", "/")."""
+    parts = urlsplit(url)
+    return parts.path in ("", "/") and not parts.query and (bool(parts.netloc) or url == "/")
+
+
+def _mastheads(units: list[Unit], title: str | None, rules: Rules) -> list[str]:
+    """The site's name at the top of the page: a short capitalised line among the first few, no menu,
+    no byline ("Lim Shu Ting – Housing Correspondent")."""
     found = []
     for unit in units[:MASTHEAD_LINES]:
         text = split_suffix(unit.text)[0]  # "The Weekly -- Text Edition"
         if title and normalised(title) in unit.key:
+            continue
+        if set(re.findall(r"[a-z]+", unit.text.lower())) & rules.author_roles:
             continue
         if unit.role in ("chrome", "end"):
             continue

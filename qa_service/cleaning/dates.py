@@ -271,6 +271,9 @@ def choose(candidates: list[DateCandidate], evidence: DateEvidence) -> DateChoic
     return DateChoice(None, None)
 
 
+READ_TIME = re.compile(
+    r"^(?:(?:estimated )?read(?:ing)? time:?\s*)?\d{1,3}\s*(?:-\s*)?min(?:ute)?s?\.?(?:\s+read)?$", re.I
+)
 RELATIVE_TIME = re.compile(
     r"^(?:[A-Za-z]+(?:\s[a-z]+)?:?\s+)?(?:(?:\d{1,3}|an?|one|a few)\s+"
     r"(?:sec(?:ond)?s?|min(?:ute)?s?|h(?:ou)?rs?|days?|weeks?|months?|years?)\s+ago|just now|yesterday)\W*$",
@@ -279,8 +282,10 @@ RELATIVE_TIME = re.compile(
 
 
 def is_relative_time(line: str) -> bool:
-    """ "Updated 52 minutes ago", "Posted yesterday": a date line that names no date (so never one)."""
-    return len(line) <= 40 and RELATIVE_TIME.match(line.strip()) is not None
+    """ "Updated 52 minutes ago", "Posted yesterday", "Read Time: 3 mins": a line about the story's time
+    that names no date (so never one)."""
+    text = line.strip()
+    return len(text) <= 40 and (RELATIVE_TIME.match(text) is not None or READ_TIME.match(text) is not None)
 
 
 def is_date_only(line: str) -> bool:
@@ -391,13 +396,15 @@ def page_candidates(
                 kind = "byline"
             elif after_title:
                 kind = "dateline"
+            elif is_date_only(text) and _dated_below_today(units, i, title_at):
+                kind = "dateline"  # the story's date a few lines over its headline, the site's today above it
             elif is_date_only(text):
                 kind = "crawl"  # a date line above the headline: the site's date of today
             elif NAMED_DATE_LINE.match(text):
                 kind = "byline"  # "Ama Owusu-Ansah | Wednesday, 9 October 2024" above the headline
             else:
                 kind = "list"  # a date in a line above the headline: another story's
-            candidates = line_candidates(text, kind, lexicon)
+            candidates = _labelled_above(line_candidates(text, kind, lexicon), units[i - 1].text if i else "", lexicon)
             if kind in ("dateline", "list", "crawl"):  # a labelled date says what it is wherever it stands
                 candidates = [
                     _placed(c, "header") if c.label in ("published", "first_published", "updated") else c
@@ -418,7 +425,9 @@ def page_candidates(
     return found
 
 
-NAMED_DATE_LINE = re.compile(r"^(?:by\s+)?[A-Z][\w.'’-]+(?:\s+[A-Z][\w.'’-]+){1,3}\s*[|•·,–-]\s*\S", re.I)
+NAMED_DATE_LINE = re.compile(r"^(?:by\s+)?[A-Z][\w.'’-]+(?:\s+[A-Z][\w.'’-]+){1,3}\s*[|•·,–/-]\s*\S", re.I)
+MASTHEAD_LINES = 4  # the site's date of today stands among the page's first lines
+CLOCK = re.compile(r"\b\d{1,2}[:.]\d{2}\s*(?:[ap]\.?m\.?)?\b", re.I)
 DATELINE_CHARS = 60  # a dateline's date stands within this many characters of the story's start
 DATELINE = re.compile(r"^[A-Z][A-Z .'/-]{2,40}(?:,\s*[A-Z][\w.]*(?:\s[A-Z][\w.]*){0,3})?,?\s")
 
@@ -426,6 +435,26 @@ DATELINE = re.compile(r"^[A-Z][A-Z .'/-]{2,40}(?:,\s*[A-Z][\w.]*(?:\s[A-Z][\w.]*
 def _opens_with_dateline(text: str, rules: Rules) -> bool:
     """ "TOKYO (Reuters) -", "NELSON, Wednesday 5 June 2024 –": the story opens with where and when."""
     return bool(rules.wire_dateline(text) or DATELINE.match(text))
+
+
+def _dated_below_today(units: list[Unit], i: int, title_at: int | None) -> bool:
+    """A date line close over the headline, with a clock time or under another date line (the site's
+    date of today) near the top of the page: a theme that shows the post's date above its title."""
+    if title_at is None or not 0 < title_at - i <= 3:
+        return False
+    if CLOCK.search(units[i].text):
+        return True  # "February 15, 2024 10:13 PM": a post's time stamp, not the date of today
+    return any(is_date_only(u.text) for u in units[: min(i, MASTHEAD_LINES)])
+
+
+def _labelled_above(candidates: list[DateCandidate], above: str, lexicon: Lexicon) -> list[DateCandidate]:
+    """ "Updated" on one line and "May 29, 2024, 11:20 AM" on the next: the label above names the date."""
+    if not _label_pattern(lexicon).fullmatch(above.strip(" :|-–—")):
+        return candidates
+    label = label_of(above, lexicon)
+    if label not in ("published", "first_published", "updated"):
+        return candidates
+    return [replace(c, label=label) if c.label == "plain" else c for c in candidates]
 
 
 def _placed(candidate: DateCandidate, where: str) -> DateCandidate:

@@ -44,7 +44,7 @@ def split_suffix(text: str) -> tuple[str, str | None]:
 
 def is_label(unit: Unit) -> bool:
     """A section label or a name line: a few capitalised words ("LOCAL NEWS", "Kevin Tran")."""
-    return unit.words <= 4 and (unit.text.isupper() or unit.capitalised == 1.0) and unit.stop_density < 0.34
+    return unit.words <= 4 and (unit.text.isupper() or unit.capitalised == 1.0) and unit.function_density < 0.34
 
 
 def is_navigation(text: str) -> bool:
@@ -64,7 +64,7 @@ def is_candidate(unit: Unit) -> bool:
     tokens = unit.text.split()
     if sum(len(re.sub(r"\W", "", t)) <= 1 for t in tokens) * 3 >= len(tokens):
         return False  # "Font size: A- A A+": controls, not words
-    return not unit.text.endswith(":")
+    return not unit.text.endswith((":", "…", "..."))  # a label, or a cut teaser or "Video player loading…"
 
 
 def _standfirst(unit: Unit, above: Unit | None, before_byline: bool) -> bool:
@@ -83,6 +83,11 @@ def _tagline(units: list[Unit], i: int) -> bool:
         return False
     below = units[i + 1] if i + 1 < len(units) else None  # a byline or date under it would make it a headline
     return below is not None and (is_navigation(below.text) or below.bullet or below.link_density >= 0.5)
+
+
+def _field_label(unit: Unit) -> bool:
+    """ "Source:", "Date:": a label whose value is on the next line."""
+    return unit.words <= 2 and unit.text.endswith(":")
 
 
 def _sentences(unit: Unit) -> bool:
@@ -105,14 +110,16 @@ def _near_body(units: list[Unit], body_start: int) -> list[int]:
         navigation = navigation + 1 if unit.role == "chrome" and (unit.bullet or unit.link_density >= 0.5) else 0
         if navigation >= NAVIGATION:
             break  # a menu stands between the masthead (and its tagline) and the story
+        if i > 0 and _field_label(units[i - 1]):
+            continue  # "Source:" then "Lakeshore Institute of Technology": a field's value
         if is_candidate(unit) and not _tagline(units, i):
             group.append(i)
         elif unit.role in ("chrome", "meta") or not re.search(r"[^\W\d_]", unit.text):
             continue
         elif not group and (is_label(unit) or (_sentences(unit) and _above_header(units, i, body_start))):
             continue  # a name line, or sentences above the byline or date (a standfirst, a caption)
-        elif not group and unit.words < MIN_WORDS and i > 0 and units[i - 1].role == "meta":
-            continue  # the author's role under a byline ("Rural reporter")
+        elif not group and (unit.words < MIN_WORDS or unit.text.endswith(("…", "..."))):
+            continue  # a word or two between the headline and the story ("FULL STORY", "Video player loading…")
         else:
             break
     return group[::-1]

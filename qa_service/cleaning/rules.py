@@ -61,6 +61,8 @@ class Rules:
             return False
         if author and match.group("name").split()[0] == author.split()[0]:
             return True
+        if len(match.group("name").split()) < 2:
+            return False  # "Chile is the world's second-largest producer": a place, not a writer's name
         return bool(set(re.findall(r"[a-z]+", line.lower()[:160])) & self.author_roles)
 
 

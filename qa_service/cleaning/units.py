@@ -10,6 +10,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import cache
 
+from ..lexicon import load_lexicon
 from .markup import Block
 
 TERMINAL = tuple(".!?…;\"”’')")
@@ -45,7 +46,8 @@ class Unit:
     link_density: float = 0.0
     links: tuple[str, ...] = ()
     words: int = 0
-    stop_density: float = 0.0
+    stop_density: float = 0.0  # share of jusText's stop words (which count "news", "western"): how prose-like
+    function_density: float = 0.0  # share of the lexicon's function words ("the", "of"): how phrase-like
     capitalised: float = 0.0  # share of words that start with a capital letter
     repeats: int = 1  # how often the same text occurs on the page
     role: str = ""  # decided later: body, chrome, meta, end, heading, ...
@@ -86,6 +88,8 @@ def _features(unit: Unit) -> Unit:
     if tokens:
         stops = stoplist()
         unit.stop_density = sum(t.lower() in stops for t in tokens) / len(tokens)
+        function = load_lexicon().stopwords
+        unit.function_density = sum(t.lower() in function for t in tokens) / len(tokens)
         unit.capitalised = sum(t[:1].isupper() for t in tokens) / len(tokens)
     return unit
 
