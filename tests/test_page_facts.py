@@ -325,3 +325,23 @@ def test_the_masthead_linking_home_names_the_outlet_and_a_byline_does_not() -> N
 def test_closing_notes_and_captions_are_chrome(line: str) -> None:
     doc = page(f"Harbour fees rise to pay for dredging\nBy Ana Ruiz\n\n{BODY}\n\n{line}")
     assert line[:30] not in doc.text
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "We're a nonprofit newsroom, and readers like you make this reporting possible.",
+        "When you purchase through links on our site, we may earn an affiliate commission.",
+        "This article is for subscribers. Subscribe now from $1 a week to keep reading.",
+        "An earlier version of this story misstated the harbour master's first name.",
+        "This video can not be played. To play this video you need to enable JavaScript.",
+        "We and our 142 partners store and access information on your device.",
+        "This article is republished from The Harbour Review under a Creative Commons license.",
+    ],
+)
+def test_prose_shaped_chrome_inside_or_after_the_story_is_dropped(line: str) -> None:
+    paragraphs = BODY.split("\n\n")
+    text = "\n\n".join([paragraphs[0], line, *paragraphs[1:]])
+    doc = page(f"Harbour fees rise to pay for dredging\nBy Ana Ruiz\n\n{text}")
+    assert line[:30] not in doc.text
+    assert paragraphs[-1][:40] in doc.text
