@@ -1,9 +1,9 @@
 """`qa eval` on the local and the Qdrant backend over the same seeds, side by side, question by question.
 
 ``python -m benchmarks.parity [--set FILE ...]`` builds the seeds on both backends (Qdrant in embedded
-local mode, in a temporary folder) with the real model and prints, per set, every metric `qa eval`
-reports for each backend, and each question whose hybrid outcome (rank of the first correct passage,
-confidence) differs. tests/test_backends.py holds the suite to the same comparison.
+local mode, in a temporary folder) with the real model and prints, per set, the metrics `qa eval`
+reports for each backend, and each question whose outcome (rank of the first correct passage per mode,
+the hybrid answer's confidence) differs. tests/test_backends.py holds the suite to the same comparison.
 """
 
 from __future__ import annotations
@@ -16,20 +16,25 @@ from pathlib import Path
 SETS = (Path("tests/eval/qa_pairs.jsonl"), Path("tests/eval/second_set.jsonl"))
 
 
-def outcomes(service, set_path: Path, k: int = 5) -> dict[str, tuple[int | None, str]]:
-    """Each question's hybrid outcome: (rank of the first correct passage or None, confidence)."""
+def outcomes(service, set_path: Path, k: int = 5) -> dict[str, dict[str, object]]:
+    """Each question's outcome: the rank of its first correct passage per mode (None: none in the top k;
+    answerable questions only) and the hybrid answer's confidence (``none`` is a refusal)."""
     from qa_service.evaluation.qa import ask, first_correct, is_correct, load_pairs
+    from qa_service.retrieval import MODES
 
     found = {}
     for pair in load_pairs(set_path):
-        answer = ask(service, pair, k)
-        rank = first_correct([is_correct(x, pair) for x in answer.passages]) if pair.answerable else None
-        found[pair.id] = (rank, answer.confidence)
+        modes = MODES if pair.answerable and not pair.history else ("hybrid",)
+        answers = {mode: ask(service, pair, k, mode) for mode in modes}
+        outcome: dict[str, object] = {"confidence": answers["hybrid"].confidence}
+        if pair.answerable:
+            outcome |= {mode: first_correct([is_correct(x, pair) for x in a.passages]) for mode, a in answers.items()}
+        found[pair.id] = outcome
     return found
 
 
 def compare(services: dict, set_path: Path, k: int = 5) -> dict:
-    """`qa eval`'s report per backend, and the questions whose outcome differs between them."""
+    """`qa eval`'s report per backend, and the questions whose outcome (``outcomes``) differs between them."""
     from qa_service.evaluation import Evaluation
 
     reports = {name: Evaluation.from_files(service, set_path, k).run() for name, service in services.items()}
@@ -76,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
                 mark = "" if local[name] == qdrant[name] else "   <- differs"
                 print(f"  {name:<32} local {local[name]:.3f}   qdrant {qdrant[name]:.3f}{mark}")
             differ = json.dumps(result["differ"]) if result["differ"] else "none"
-            print(f"  questions whose hybrid outcome differs: {differ}")
+            print(f"  questions whose outcome differs: {differ}")
     return 0
 
 

@@ -20,7 +20,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -163,27 +163,33 @@ class DocumentColumns:
 
 
 class Leases:
-    """Requests using one loaded index, so a re-index drops the replaced one only once none does."""
+    """The requests using one loaded index, so what only it needs is dropped once the last of them ends."""
 
     def __init__(self) -> None:
         self._count = 0
-        self._idle = threading.Condition()
+        self._lock = threading.Lock()
+        self._on_idle: Callable[[], None] | None = None
 
     @contextmanager
     def hold(self) -> Iterator[None]:
-        with self._idle:
+        with self._lock:
             self._count += 1
         try:
             yield
         finally:
-            with self._idle:
+            with self._lock:
                 self._count -= 1
-                self._idle.notify_all()
+                run, self._on_idle = (self._on_idle, None) if self._count == 0 else (None, self._on_idle)
+            if run is not None:
+                run()
 
-    def wait_idle(self, timeout: float) -> bool:
-        """True once no request holds it, False when ``timeout`` seconds pass first."""
-        with self._idle:
-            return self._idle.wait_for(lambda: self._count == 0, timeout)
+    def when_idle(self, fn: Callable[[], None]) -> None:
+        """Run ``fn`` once no request holds this index: now, or in the thread of the last one as it ends."""
+        with self._lock:
+            if self._count:
+                self._on_idle = fn
+                return
+        fn()
 
 
 @dataclass

@@ -31,7 +31,6 @@ from .retrieval import Retriever
 from .settings import Settings
 
 log = logging.getLogger(__name__)
-RETIRE_WAIT_S = 30.0  # a re-index waits this long at most for requests on the replaced index before dropping it
 
 
 class AnswerCache:
@@ -221,7 +220,8 @@ class QAService:
         """Build from the sources and swap the new index in; requests in flight finish on the old one.
 
         Every request runs on one snapshot (``snapshot``), the old index or the new one, never a mix: the
-        replaced Qdrant collection is deleted only once no request holds the old snapshot.
+        replaced Qdrant collection is deleted once no request holds the old snapshot (by the last of them
+        as it ends), and this returns as soon as the new index is live.
         """
         with self._reindex_lock:
             old = self._index
@@ -230,13 +230,8 @@ class QAService:
             self._index = fresh
             self.cache.clear()
         if old is not None:
-            self._retire(old)
+            old.leases.when_idle(old.searcher.retire)
         return fresh
-
-    def _retire(self, old: LoadedIndex) -> None:
-        if not old.leases.wait_idle(RETIRE_WAIT_S):
-            log.warning("requests still use the replaced index after %.0f s; dropping it", RETIRE_WAIT_S)
-        old.searcher.retire()
 
     def _reload(self) -> None:
         """Load the current index again (after another process published a new build) and swap it in."""

@@ -238,7 +238,7 @@ def test_missing_and_malformed_manifest_fields_are_named_together(manifest_data,
 
 
 def test_current_pointing_at_a_file_is_a_corrupt_index(source_copy, tmp_path):
-    settings = settings_for(source_copy, tmp_path)
+    settings = settings_for(source_copy, tmp_path, backend="local")  # `current` is how it finds a build
     build_index(settings, HashEmbedder())
     (settings.index_dir / "stray").write_text("x")
     (settings.index_dir / "current").unlink()

@@ -149,11 +149,7 @@ def call(settings: Settings, fn: Callable[[QdrantClient], T], collection: str | 
             raise IndexReplacedError(f"collection {collection} is gone from {where(settings)}") from None
         raise EngineUnavailableError(f"{where(settings)} answered HTTP {exc.status_code}", hint=hint) from None
     except ResponseHandlingException as exc:
-        reason = str(exc.source) if getattr(exc, "source", None) else str(exc)
-        raise EngineUnavailableError(
-            f"{where(settings)} did not answer within {settings.qdrant_timeout} s ({reason or 'timed out'})",
-            hint=hint,
-        ) from None
+        raise EngineUnavailableError(_failure(settings, getattr(exc, "source", None) or exc), hint=hint) from None
     except RuntimeError as exc:  # local mode: the client was closed
         CONNECTIONS.close(settings)
         raise EngineUnavailableError(f"{where(settings)} is closed ({exc})", hint=hint) from None
@@ -161,6 +157,18 @@ def call(settings: Settings, fn: Callable[[QdrantClient], T], collection: str | 
         if collection and "not found" in str(exc):
             raise IndexReplacedError(f"collection {collection} is gone from {where(settings)}") from None
         raise
+
+
+def _failure(settings: Settings, cause: BaseException) -> str:
+    """One line on why the engine did not answer: not reachable, too slow, or the transport's own reason."""
+    import httpx
+
+    reason = str(cause) or type(cause).__name__
+    if isinstance(cause, httpx.TimeoutException):
+        return f"{where(settings)} did not answer within {settings.qdrant_timeout} s"
+    if isinstance(cause, httpx.ConnectError | httpx.RemoteProtocolError | httpx.ReadError):
+        return f"{where(settings)} cannot be reached ({reason})"
+    return f"{where(settings)} failed ({reason})"
 
 
 # ---- BM25 as sparse vectors ------------------------------------------------------------------------------
@@ -279,7 +287,7 @@ class QdrantBackend:
     def write(self, build: BuildInput) -> WrittenSearch:
         settings = build.settings
         name = collection_name(settings, build.build_id)
-        call(settings, lambda c: self._drop_unpublished(c, settings))
+        call(settings, lambda c: self._drop_unserved(c, settings))
         call(settings, lambda c: self._create(c, name, build.passage_vectors.shape[1]))
         build.stage("qdrant_create")
         documents = {d.doc_id: d for d in build.corpus.documents}
@@ -341,12 +349,14 @@ class QdrantBackend:
                 client.create_payload_index(name, field, kind, wait=True)
 
     @staticmethod
-    def _drop_unpublished(client: QdrantClient, settings: Settings) -> None:
-        """Collections of ours that never got a manifest: builds that crashed before publishing."""
-        prefix = f"{settings.qdrant_collection}-"
+    def _drop_unserved(client: QdrantClient, settings: Settings) -> None:
+        """Collections of ours that the alias does not serve: builds that crashed before publishing, and
+        replaced ones whose deletion failed (the engine was away). A request still on one is answered
+        again from the alias's collection (IndexReplacedError)."""
+        prefix, served = f"{settings.qdrant_collection}-", _current_target(client, alias(settings))
         for found in client.get_collections().collections:
-            if found.name.startswith(prefix) and not (client.get_collection(found.name).config.metadata or {}):
-                log.warning("deleting %s, left by a build that did not finish", found.name)
+            if found.name.startswith(prefix) and found.name != served:
+                log.warning("deleting collection %s, which no alias serves", found.name)
                 client.delete_collection(found.name)
 
     def publish(self, manifest: Manifest, folder: Path, settings: Settings) -> str | None:
@@ -374,7 +384,7 @@ class QdrantBackend:
     def drop(self, replaced: str, settings: Settings) -> None:
         try:
             call(settings, lambda c: c.delete_collection(replaced))
-        except EngineUnavailableError as exc:  # the next build deletes collections that no alias serves
+        except EngineUnavailableError as exc:  # the next build deletes collections that the alias does not serve
             log.warning("could not delete collection %s: %s", replaced, exc.message)
 
     def locate(self, settings: Settings) -> tuple[Path, Manifest]:

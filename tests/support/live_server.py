@@ -38,7 +38,8 @@ def qa_command() -> list[str]:
 
 
 # Kept from this environment: the suite runs on the index backend it names (`QA_BACKEND=qdrant make test`).
-PASSED_THROUGH = ("QA_BACKEND",)
+# Not QA_QDRANT_PATH: embedded storage admits one process, so each server uses the one in its index folder.
+PASSED_THROUGH = ("QA_BACKEND", "QA_QDRANT_URL", "QA_QDRANT_TIMEOUT", "QA_QDRANT_COLLECTION")
 
 
 def qa_env(**extra: str) -> dict[str, str]:
