@@ -241,7 +241,13 @@ class QdrantSearcher:
         found = call(
             self.settings,
             lambda c: c.query_points(
-                self.collection, query=query, using=using, limit=n, query_filter=flt, search_params=params
+                self.collection,
+                query=query,
+                using=using,
+                limit=n,
+                query_filter=flt,
+                search_params=params,
+                with_payload=False,  # ids and scores only: the passage lookup is the build folder's
             ),
             self.collection,
         )
