@@ -13,7 +13,7 @@ import json
 import tempfile
 from pathlib import Path
 
-SETS = (Path("tests/eval/qa_pairs.jsonl"), Path("tests/eval/second_set.jsonl"))
+SETS = tuple(Path("tests/eval") / name for name in ("qa_pairs.jsonl", "second_set.jsonl", "untouched.jsonl"))
 
 
 def outcomes(service, set_path: Path, k: int = 5) -> dict[str, dict[str, object]]:

@@ -151,10 +151,15 @@ class QAService:
             return result
 
     def health(self) -> LoadedIndex:
-        """The loaded index, once its backend has answered (EngineUnavailableError when it cannot)."""
-        index = self.index
-        index.check()
-        return index
+        """The loaded index, once its backend has answered (EngineUnavailableError when it cannot); a
+        collection another process's build replaced is followed, as ``answer_query`` does."""
+        try:
+            self.index.check()
+        except IndexReplacedError as exc:
+            log.warning("%s; loading the current index", exc.message)
+            self._reload()
+            self.index.check()
+        return self.index
 
     def _encode_question(self, question: str):
         """The question's unit vector, encoded together with questions asked at the same time."""

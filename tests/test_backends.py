@@ -172,7 +172,8 @@ def test_a_reindex_drops_the_replaced_collection_only_after_requests_on_it_end(q
 
 
 def test_a_build_published_by_another_process_is_followed(qdrant, source_copy):
-    """The collection a server was using is deleted by another build: the server loads the alias's new one."""
+    """The collection a server was using is deleted by another build: the server loads the alias's new one,
+    at its next question or its next health check."""
     build_index(qdrant, HashEmbedder())
     service = QAService.open(qdrant, embedder=HashEmbedder())
     try:
@@ -183,6 +184,10 @@ def test_a_build_published_by_another_process_is_followed(qdrant, source_copy):
         answer = service.ask("zebra crossings Osaka")
         assert service.index.manifest.collection == target(qdrant) != before
         assert "zebra" in {p.citation.doc_id for p in answer.passages}
+        before = service.index.manifest.collection
+        (source_copy / "zebra.txt").unlink()
+        build_index(qdrant, HashEmbedder())
+        assert service.health().manifest.collection == target(qdrant) != before
     finally:
         service.close()
 
