@@ -15,7 +15,7 @@ import pytest
 from benchmarks.parity import compare, figures
 from qa_service.backends.qdrant import CONNECTIONS, alias
 from qa_service.domain import AskOptions
-from qa_service.errors import IndexCorruptError, IndexMissingError, IndexStaleError
+from qa_service.errors import ConfigError, IndexCorruptError, IndexMissingError, IndexStaleError
 from qa_service.index_store import BUILDS, build_index, index_status, load_index, read_manifest
 from qa_service.service import QAService
 from qa_service.settings import Settings, load_settings
@@ -212,3 +212,20 @@ def test_evaluation_parity_between_the_backends(backend_service):
         differ |= {f"{set_path.name}:{qid}": outcome for qid, outcome in result["differ"].items()}
     print(f"questions whose outcome differs: {differ or 'none'}")
     assert len(differ) <= 1, differ
+
+
+@pytest.mark.parametrize(
+    ("env", "phrase"),
+    [
+        ({"QA_BACKEND": "elastic"}, "backend: Input should be 'local' or 'qdrant'"),
+        ({"QA_QDRANT_URL": "http://127.0.0.1:6333", "QA_QDRANT_PATH": "/tmp/q"}, "not both"),
+        ({"QA_QDRANT_TIMEOUT": "0"}, "qdrant_timeout: Input should be greater than or equal to 1"),
+        ({"QA_QDRANT_COLLECTION": "qa current"}, "qdrant_collection: String should match pattern"),
+    ],
+)
+def test_backend_settings_are_checked_at_start(monkeypatch, env, phrase):
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=phrase) as caught:
+        load_settings()
+    assert "\n" not in str(caught.value)
