@@ -603,6 +603,13 @@ def run_bench(
     sizes: tuple[int, ...] | None = None,
 ) -> dict:
     """Measure everything in one process run; print the table, write JSON; return the report."""
+    if settings.backend == "qdrant" and not settings.qdrant_url:
+        from qa_service.errors import ConfigError
+
+        raise ConfigError(
+            "qa bench starts servers beside itself, and embedded Qdrant serves one process",
+            hint="set QA_QDRANT_URL to a server, or QA_BACKEND=local; python -m benchmarks.backends compares the two",
+        )
     plan = Plan.make(quick, sizes)
     quiet_servers()
 

@@ -363,10 +363,11 @@ def filtered_recall(loaded, allowed: np.ndarray, queries: np.ndarray) -> tuple[f
 
     truth = [set(allowed[np.argsort(-(loaded.passage_vectors[allowed] @ q))[:10]].tolist()) for q in queries]
     ours = [set(loaded.search_dense(q, 10, allowed)) for q in queries]
+    dense = loaded.searcher.faiss
     params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
-    if hasattr(loaded.dense, "hnsw"):
-        params = faiss.SearchParametersHNSW(sel=faiss.IDSelectorBatch(allowed), efSearch=loaded.dense.hnsw.efSearch)
-    _, found = loaded.dense.search(queries, 10, params=params)
+    if hasattr(dense, "hnsw"):
+        params = faiss.SearchParametersHNSW(sel=faiss.IDSelectorBatch(allowed), efSearch=dense.hnsw.efSearch)
+    _, found = dense.search(queries, 10, params=params)
     plain = [set(f[f >= 0].tolist()) for f in found]
 
     def recall(got: list[set]) -> float:
@@ -422,9 +423,10 @@ def run_scale(
     import faiss
 
     from qa_service import index_store
+    from qa_service.backends.local import choose_faiss_index
     from qa_service.corpus import Corpus
     from qa_service.embedding import Embedder
-    from qa_service.retrieval import Retriever, allowed_ids
+    from qa_service.retrieval import allowed_ids
     from qa_service.service import QAService
     from qa_service.settings import load_settings
     from qa_service.terms import terms
@@ -479,9 +481,8 @@ def run_scale(
         for q in asked[:5]:
             service.ask(q)
         qvecs = embedder.encode(asked)
-        # The retriever's own dense and BM25 steps, so these figures follow whatever retrieval does.
-        retriever = Retriever(loaded, settings.scoring, settings.fusion)
-        search = lambda v: retriever._dense(v, settings.scoring.candidates, None)  # noqa: E731
+        # The index's own dense and BM25 searches, the ones retrieval calls.
+        search = lambda v: loaded.search_dense(v, settings.scoring.candidates, None)  # noqa: E731
         dense_default = timed(search, list(qvecs[5:]))
         if threads:
             faiss.omp_set_num_threads(threads)
@@ -490,14 +491,14 @@ def run_scale(
             service = QAService(settings, embedder=embedder, index=loaded)
         encode, ask = alternated([lambda q: embedder.encode([q]), service.ask], [asked[5:], asked[5:]])
         dense = timed(search, list(qvecs[5:]))
-        bm25 = timed(lambda q: retriever._bm25(tuple(terms(q)), settings.scoring.candidates, None), asked[5:])
-        recall = recall_at_10(loaded.dense, loaded.passage_vectors, qvecs)
+        bm25 = timed(lambda q: loaded.search_sparse(tuple(terms(q)), settings.scoring.candidates, None), asked[5:])
+        recall = recall_at_10(loaded.searcher.faiss, loaded.passage_vectors, qvecs)
         allowed = allowed_ids(loaded, narrow)
         if loaded.filter_passages(narrow).tolist() != allowed.tolist():  # also builds its columns, once
             raise RuntimeError("filter_passages and allowed_ids disagree")
         filter_python = timed(lambda _: allowed_ids(loaded, narrow), range(10))
         filter_numpy = timed(lambda _: loaded.filter_passages(narrow), range(10))
-        filtered_dense = timed(lambda v: retriever._dense(v, settings.scoring.candidates, allowed), list(qvecs[5:]))
+        filtered_dense = timed(lambda v: loaded.search_dense(v, settings.scoring.candidates, allowed), list(qvecs[5:]))
         filtered_ask = timed(lambda q: service.ask(q, narrow), asked[5:])
         ours, selector_only = filtered_recall(loaded, allowed, qvecs)
         result = {
@@ -531,8 +532,8 @@ def run_scale(
         }
         if kind == "model":  # the same corpus with composed vectors: is the proxy used above the limit fair?
             cpv, _ = composed_vectors(proxy_corpus, embedder.encode)
-            proxy, _ = index_store.choose_faiss_index(cpv, 0)
-            exact_model, _ = index_store.choose_faiss_index(loaded.passage_vectors, 0)
+            proxy, _ = choose_faiss_index(cpv, 0)
+            exact_model, _ = choose_faiss_index(loaded.passage_vectors, 0)
             result["proxy_check"] = {
                 "ann_recall_model_vectors": recall_at_10(exact_model, loaded.passage_vectors, qvecs),
                 "ann_recall_composed_vectors": recall_at_10(proxy, cpv, qvecs),

@@ -47,6 +47,17 @@ class IndexStaleError(QAError):
     title = "Index out of date"
 
 
+class IndexReplacedError(IndexStaleError):
+    """The collection this process was serving is gone: another process's build replaced it (reload and retry)."""
+
+
+class EngineUnavailableError(QAError):
+    """The search engine (a Qdrant server) cannot be reached, or did not answer within QA_QDRANT_TIMEOUT."""
+
+    status = 503
+    title = "Search engine unavailable"
+
+
 class ModelError(QAError):
     status = 500
     title = "Embedding model unavailable"

@@ -1,8 +1,10 @@
-"""Build, persist and load the index: FAISS + BM25 + passages + their analysis, with a manifest, written atomically.
+"""Build, persist and load the index: passages + their analysis + a backend's search, with a manifest, atomically.
 
-Loading memory-maps what it can (vectors, the flat FAISS index, BM25 and analysis arrays), so a
-large index costs page cache rather than a copy per process, and nothing is computed per question
-that could have been computed once here.
+The build folder (documents, passages, vectors, analysis, IDF) is the same for every backend; the
+backend (``backends/``: local FAISS + bm25s files, or a Qdrant collection) holds the search and makes a
+build current. Loading memory-maps what it can (vectors, the flat FAISS index, BM25 and analysis
+arrays), so a large index costs page cache rather than a copy per process, and nothing is computed per
+question that could have been computed once here.
 """
 
 from __future__ import annotations
@@ -14,19 +16,22 @@ import json
 import logging
 import os
 import shutil
+import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import metadata
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from .backends import BuildInput, Searcher, WrittenSearch, backend_for
 from .corpus import PIPELINE_VERSION, Corpus, build_corpus, corpus_fingerprint
 from .domain import AskOptions, Document, Passage
 from .embedding import Embedder, ModelIdentity, compatible, served_identity
@@ -82,6 +87,10 @@ class Manifest(BaseModel):
     model_sha256: str | None  # of the ONNX file, or of the model folder for torch
     reference_sha256: str | None  # of the model folder the backend was checked against
     parity_cosine: float | None  # lowest probe cosine between this backend's vectors and torch's
+    # Where it is searched (backends/): the build folder's own FAISS + bm25s files, or a Qdrant collection.
+    backend: Literal["local", "qdrant"] = "local"
+    collection: str | None = None  # the Qdrant collection (None for local)
+    build_id: str | None = None  # the folder under builds/ (a Qdrant collection's manifest names its folder)
 
     @classmethod
     def from_json(cls, data: object) -> Manifest:
@@ -153,9 +162,43 @@ class DocumentColumns:
         )
 
 
+class Leases:
+    """The requests using one loaded index, so what only it needs is dropped once the last of them ends."""
+
+    def __init__(self) -> None:
+        self._count = 0
+        self._lock = threading.Lock()
+        self._on_idle: Callable[[], None] | None = None
+
+    @contextmanager
+    def hold(self) -> Iterator[None]:
+        with self._lock:
+            self._count += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._count -= 1
+                run, self._on_idle = (self._on_idle, None) if self._count == 0 else (None, self._on_idle)
+            if run is not None:
+                run()
+
+    def when_idle(self, fn: Callable[[], None]) -> None:
+        """Run ``fn`` once no request holds this index: now, or in the thread of the last one as it ends."""
+        with self._lock:
+            if self._count:
+                self._on_idle = fn
+                return
+        fn()
+
+
 @dataclass
 class LoadedIndex:
-    """Everything a question needs, in memory, immutable once loaded (swapped whole on re-index)."""
+    """Everything a question needs, in memory, immutable once loaded (swapped whole on re-index).
+
+    The passage lookup (documents, passages, vectors, analysis) is the build folder's; finding candidates
+    is the ``searcher``'s, whichever backend it is (``backends/``).
+    """
 
     path: Path
     manifest: Manifest
@@ -163,12 +206,11 @@ class LoadedIndex:
     passages: list[Passage]
     passage_vectors: np.ndarray  # float32, memory-mapped
     sentence_vectors: HalfVectors
-    dense: object  # faiss.Index
-    bm25: object  # bm25s.BM25
     idf: dict[str, float]
     default_idf: float
     analysis: Analysis
-    exact_limit: int = field(default=20_000)  # filters that keep at most this many passages are searched exactly
+    searcher: Searcher | None = None  # set by the backend's ``open`` once the rest is loaded
+    leases: Leases = field(default_factory=Leases, compare=False)
 
     @cached_property
     def passage_counts(self) -> Counter[str]:
@@ -211,39 +253,23 @@ class LoadedIndex:
         """Hashes of the passage's word 4-grams (``chunking.shingles``): only ever compared with each other."""
         return self.analysis.shingles_of(passage_id)
 
-    def search_dense(self, qvec: np.ndarray, n: int, allowed: np.ndarray | None = None) -> dict[int, float]:
-        """The ``n`` passages nearest ``qvec`` (id -> inner product), among ``allowed`` ids when given.
+    # ---- search: the backend's ------------------------------------------------------------------------
 
-        A filter that keeps at most ``exact_limit`` passages is searched exactly over those passages'
-        vectors: a graph (HNSW) search under a narrow filter loses recall, and a scan of a few thousand
-        vectors is cheap. A wider filter goes to FAISS with an id selector (HNSW with its own efSearch).
-        """
-        import faiss
+    def restrict(self, options: AskOptions) -> object | None:
+        """``options``' filters in the backend's form: None (no filter), NOTHING (keeps none), or a restriction."""
+        return self.searcher.restrict(options)
 
-        query = np.ascontiguousarray(qvec, dtype=np.float32).reshape(1, -1)
-        if allowed is not None and len(allowed) <= self.exact_limit:
-            # FAISS's own scan, not numpy's `@`: numpy's multi-threaded BLAS took 8.7 ms for 1,200 rows
-            # on two shared cores, against 0.16 ms here.
-            scores, rows = faiss.knn(query, self.passage_vectors[allowed], n, metric=faiss.METRIC_INNER_PRODUCT)
-            return {int(allowed[r]): float(s) for r, s in zip(rows[0], scores[0], strict=True) if r >= 0}
-        params = None
-        if allowed is not None:
-            selector = faiss.IDSelectorBatch(allowed)
-            hnsw = getattr(self.dense, "hnsw", None)
-            if hnsw is not None:
-                params = faiss.SearchParametersHNSW(sel=selector, efSearch=max(hnsw.efSearch, n))
-            else:
-                params = faiss.SearchParameters(sel=selector)
-        scores, ids = self.dense.search(query, n, params=params)
-        return {int(i): float(s) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0}
+    def search_dense(self, qvec: np.ndarray, n: int, restriction: object | None = None) -> dict[int, float]:
+        """The ``n`` passages nearest ``qvec`` (id -> inner product) that pass ``restriction`` (or an id array)."""
+        return self.searcher.dense(qvec, n, restriction)
 
+    def search_sparse(self, qterms: Sequence[str], n: int, restriction: object | None = None) -> dict[int, float]:
+        """The ``n`` passages with the best BM25 scores for ``qterms`` (id -> score > 0) that pass ``restriction``."""
+        return self.searcher.sparse(qterms, n, restriction)
 
-def _bm25s():
-    """bm25s, imported late (slow) and with the DEBUG logging it switches on at import turned back off."""
-    import bm25s
-
-    logging.getLogger("bm25s").setLevel(logging.WARNING)
-    return bm25s
+    def check(self) -> None:
+        """EngineUnavailableError when the backend's engine cannot answer now."""
+        self.searcher.check()
 
 
 def _versions() -> dict:
@@ -255,28 +281,6 @@ def _versions() -> dict:
         except metadata.PackageNotFoundError:
             found[name] = None
     return found
-
-
-def choose_faiss_index(vectors: np.ndarray, exact_limit: int):
-    """Exact inner product up to ``exact_limit`` passages, HNSW above it; returns the index and its manifest label.
-
-    HNSW with M=24 and efConstruction=40 builds about 3x faster on two cores than M=32/80 did
-    (100k passages: 13 s against 45 s) at the same recall@10 (0.996 at efSearch=128, measured by
-    `qa bench`; see docs/performance.md). HNSW rather than IVF, which built about as fast, because
-    an IVF index refuses the plain ``faiss.SearchParameters`` that filtered retrieval passes.
-    """
-    import faiss
-
-    n, dim = vectors.shape
-    if n <= exact_limit:
-        index = faiss.IndexFlatIP(dim)
-        index.add(vectors)
-        return index, "IndexFlatIP"
-    index = faiss.IndexHNSWFlat(dim, 24, faiss.METRIC_INNER_PRODUCT)
-    index.hnsw.efConstruction = 40
-    index.hnsw.efSearch = 128
-    index.add(vectors)
-    return index, "IndexHNSWFlat(M=24,efConstruction=40,efSearch=128)"
 
 
 def _sha256(path: Path) -> str:
@@ -293,10 +297,12 @@ def _write_json(path: Path, data: object) -> None:
 
 @dataclass(frozen=True)
 class WrittenIndex:
-    """A complete build: its folder, and seconds per stage of writing it (``faiss_s``, ``tokenise_s``, ...)."""
+    """A complete build: its folder, seconds per stage of writing it (``faiss_s``, ``tokenise_s``, ...), and what
+    it replaced (a Qdrant collection kept for the caller to drop, when asked to keep it)."""
 
     path: Path
     timings: dict[str, float]
+    replaced: str | None = None
 
 
 class _Stages:
@@ -320,14 +326,15 @@ def write_index(
     model_name: str,
     fingerprint: str,
     identity: ModelIdentity | None = None,
+    keep_replaced: bool = False,
 ) -> WrittenIndex:
-    """Write a complete build into a fresh folder, then point ``current`` at it atomically.
+    """Write a complete build into a fresh folder, let the backend add its search, then publish it atomically.
 
-    ``identity`` records which backend and model file made the vectors (None: not known).
+    ``identity`` records which backend and model file made the vectors (None: not known). Publishing is
+    one atomic step (the ``current`` symlink, or the Qdrant alias); what it replaced is deleted unless
+    ``keep_replaced`` (a serving process drops it once its requests on it are done).
     """
-    import faiss
-
-    bm25s = _bm25s()
+    backend = backend_for(settings)
     stages = _Stages()
     root = settings.index_dir
     builds = root / BUILDS
@@ -335,25 +342,23 @@ def write_index(
     build_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
     tmp = builds / f".tmp-{build_id}"
     tmp.mkdir()
+    written: WrittenSearch | None = None
     try:
-        dense, dense_kind = choose_faiss_index(passage_vectors, settings.exact_index_limit)
-        stages.done("faiss")
-        faiss.write_index(dense, str(tmp / "dense.faiss"))
-        del dense
         np.save(tmp / "passage_vectors.npy", passage_vectors)
         np.save(tmp / "sentence_vectors.npy", sentence_vectors.astype(np.float16))
         stages.done("vectors_write")
         passage_terms = [terms(p.text) for p in corpus.passages]
         stages.done("tokenise")
-        retriever = bm25s.BM25()
-        retriever.index(passage_terms, show_progress=False)
-        retriever.save(str(tmp / "bm25"), show_progress=False)
-        del retriever
         _write_json(tmp / "idf.json", idf_table(passage_terms))
-        stages.done("bm25")
-        analyse(corpus.passages, passage_terms).save(tmp)
-        del passage_terms
+        analysis = analyse(corpus.passages, passage_terms)
+        analysis.save(tmp)
         stages.done("analysis")
+        vocab = {term: i for i, term in enumerate(analysis.vocab)}
+        del analysis
+        written = backend.write(
+            BuildInput(build_id, tmp, corpus, passage_vectors, passage_terms, vocab, settings, stages.done)
+        )
+        del passage_terms, vocab
         _write_json(tmp / "documents.json", [dataclasses.asdict(d) for d in corpus.documents])
         with (tmp / "passages.jsonl").open("w", encoding="utf-8") as fh:
             for passage in corpus.passages:
@@ -372,7 +377,7 @@ def write_index(
             sentences=int(sentence_vectors.shape[0]),
             fingerprint=fingerprint,
             pipeline_version=PIPELINE_VERSION,
-            faiss_index=dense_kind,
+            faiss_index=written.label,
             built_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             versions=_versions(),
             files=files,
@@ -380,6 +385,9 @@ def write_index(
             model_sha256=identity.sha256 if identity else None,
             reference_sha256=identity.reference_sha256 if identity else None,
             parity_cosine=identity.parity_cosine if identity else None,
+            backend=backend.name,
+            collection=written.collection,
+            build_id=build_id,
         )
         _write_json(tmp / "manifest.json", manifest.model_dump(mode="json"))  # written last: marks completeness
         for path in tmp.rglob("*"):
@@ -388,20 +396,26 @@ def write_index(
                     os.fsync(fh.fileno())
         final = builds / build_id
         tmp.rename(final)
-        _point_current(root, final)
+        replaced = backend.publish(manifest, final, settings)
         stages.done("commit")
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
+        if written is not None:  # publishing moves the alias last: a failed build's collection serves nothing
+            backend.discard(written, settings)
         raise
     _prune(builds, keep=final)
-    return WrittenIndex(final, stages.seconds)
+    if replaced and not keep_replaced:
+        backend.drop(replaced, settings)
+        replaced = None
+    return WrittenIndex(final, stages.seconds, replaced)
 
 
-def _point_current(root: Path, build: Path) -> None:
+def point_current(root: Path, build: Path) -> None:
+    """Point ``root/current`` at ``build`` in one atomic rename: readers see the old build or the new one."""
     link = root / CURRENT
     tmp_link = root / f".{CURRENT}-{uuid.uuid4().hex[:6]}"
     tmp_link.symlink_to(build.relative_to(root))
-    os.replace(tmp_link, link)  # atomic on POSIX: readers see the old build or the new one
+    os.replace(tmp_link, link)  # atomic on POSIX
 
 
 def _prune(builds: Path, keep: Path) -> None:
@@ -411,8 +425,12 @@ def _prune(builds: Path, keep: Path) -> None:
             shutil.rmtree(path, ignore_errors=True)
 
 
-def build_index(settings: Settings, embedder: Embedder, progress: bool = False) -> Path:
-    """Read, clean, chunk and embed the sources, then write the build; returns its folder."""
+def build_index(settings: Settings, embedder: Embedder, progress: bool = False, keep_replaced: bool = False) -> Path:
+    """Read, clean, chunk and embed the sources, then write the build; returns its folder.
+
+    ``keep_replaced``: leave the replaced Qdrant collection for the caller to drop (``QAService.reindex``
+    does once the requests still on it have finished).
+    """
     fingerprint = corpus_fingerprint(settings)
     corpus = build_corpus(settings)
     sentences = [p.text[s:e] for p in corpus.passages for s, e in p.sentences]
@@ -420,7 +438,9 @@ def build_index(settings: Settings, embedder: Embedder, progress: bool = False) 
     identity = getattr(embedder, "identity", None)  # test doubles have none
     passage_vectors = embedder.encode([p.text for p in corpus.passages], progress=progress)
     sentence_vectors = embedder.encode(sentences, progress=progress)
-    written = write_index(corpus, passage_vectors, sentence_vectors, settings, embedder.name, fingerprint, identity)
+    written = write_index(
+        corpus, passage_vectors, sentence_vectors, settings, embedder.name, fingerprint, identity, keep_replaced
+    )
     log.info("index written to %s (%s)", written.path, written.timings)
     return written.path
 
@@ -448,8 +468,13 @@ def read_manifest(build: Path) -> Manifest:
         ) from exc
     except (ValueError, UnicodeDecodeError) as exc:
         raise IndexCorruptError(f"index manifest at {build} is not valid JSON", hint=REBUILD_HINT) from exc
+    return parse_manifest(data, f"index manifest at {build}")
+
+
+def parse_manifest(data: object, where: str) -> Manifest:
+    """A manifest read from a file or a Qdrant collection's metadata, validated the same way."""
     if not isinstance(data, dict):
-        raise IndexCorruptError(f"index manifest at {build} is not a JSON object", hint=REBUILD_HINT)
+        raise IndexCorruptError(f"{where} is not a JSON object", hint=REBUILD_HINT)
     version = data.get("format_version")
     if isinstance(version, int) and not isinstance(version, bool) and version != FORMAT_VERSION:
         raise IndexStaleError(f"index format {version} is not {FORMAT_VERSION}", hint=REBUILD_HINT)
@@ -474,6 +499,8 @@ def staleness(settings: Settings, manifest: Manifest) -> str | None:
     """Why an index cannot serve these settings, or None when it can."""
     if manifest.format_version != FORMAT_VERSION:
         return f"index format {manifest.format_version} is not {FORMAT_VERSION}"
+    if manifest.backend != settings.backend:
+        return f"index was built for the {manifest.backend} backend, settings ask for {settings.backend}"
     if manifest.model != settings.model:
         return f"index was built with model {manifest.model!r}, settings ask for {settings.model!r}"
     if manifest.fingerprint != corpus_fingerprint(settings):
@@ -495,7 +522,7 @@ def index_status(settings: Settings) -> str | None:
 
 
 @contextmanager
-def _reading(build: Path, name: str) -> Iterator[None]:
+def reading(build: Path, name: str) -> Iterator[None]:
     """Any failure to read file ``name`` of ``build`` as one IndexCorruptError naming it.
 
     A file can match its recorded size and checksum and still not load (written zeroed, or by another
@@ -509,63 +536,51 @@ def _reading(build: Path, name: str) -> Iterator[None]:
         ) from exc
 
 
-def _mmap_flag() -> int:
-    """FAISS reads its index in place from the page cache where this build of FAISS can (zero-copy mmap)."""
-    import faiss
-
-    return getattr(faiss, "IO_FLAG_MMAP_IFC", faiss.IO_FLAG_MMAP)
-
-
 def load_index(settings: Settings, check_sources: bool = True) -> LoadedIndex:
-    """Load the current build, refusing one that is corrupt or was built for other sources or model."""
-    import faiss
+    """Load the current build, refusing one that is corrupt or was built for other sources, model or backend.
 
-    bm25s = _bm25s()
-    build = current_build(settings)
-    manifest = read_manifest(build)
+    The backend finds the current build (the ``current`` symlink, or the Qdrant alias and the manifest
+    stored with its collection) and opens its search; the build folder is read the same way for both.
+    """
+    backend = backend_for(settings)
+    build, manifest = backend.locate(settings)
     check_files(build, manifest)
     reason = staleness(settings, manifest) if check_sources else None
     if reason:
         raise IndexStaleError(reason, hint=REBUILD_HINT)
-    with _reading(build, "documents.json"):
+    with reading(build, "documents.json"):
         documents = {
             d["doc_id"]: Document(**{**d, "warnings": tuple(d["warnings"])})
             for d in json.loads((build / "documents.json").read_text("utf-8"))
         }
-    with _reading(build, "passages.jsonl"):
+    with reading(build, "passages.jsonl"):
         passages = []
         with (build / "passages.jsonl").open(encoding="utf-8") as fh:
             for line in fh:
                 data = json.loads(line)
                 data["sentences"] = tuple(tuple(s) for s in data["sentences"])
                 passages.append(Passage(**data))
-    with _reading(build, "passage_vectors.npy"):
+    with reading(build, "passage_vectors.npy"):
         passage_vectors = mapped(build / "passage_vectors.npy")
-    with _reading(build, "sentence_vectors.npy"):
+    with reading(build, "sentence_vectors.npy"):
         sentence_vectors = HalfVectors(mapped(build / "sentence_vectors.npy"))
-    with _reading(build, "dense.faiss"):
-        dense = faiss.read_index(str(build / "dense.faiss"), _mmap_flag())
-    with _reading(build, "bm25"):
-        bm25 = bm25s.BM25.load(str(build / "bm25"), show_progress=False, verbosity=0, mmap=True)
-    with _reading(build, "idf.json"):
+    with reading(build, "idf.json"):
         idf = {str(term): float(value) for term, value in json.loads((build / "idf.json").read_text("utf-8")).items()}
-    with _reading(build, "analysis"):
+    with reading(build, "analysis"):
         analysis = Analysis.load(build)
-    shapes = (len(passages), passage_vectors.shape, dense.ntotal, dense.d, len(sentence_vectors))
-    expected = (manifest.passages, (manifest.passages, manifest.dimension), manifest.passages, manifest.dimension)
-    if shapes != (*expected, manifest.sentences):
+    shapes = (len(passages), passage_vectors.shape, len(sentence_vectors))
+    if shapes != (manifest.passages, (manifest.passages, manifest.dimension), manifest.sentences):
         raise IndexCorruptError("index files disagree with the manifest", hint=REBUILD_HINT)
-    return LoadedIndex(
+    index = LoadedIndex(
         path=build,
         manifest=manifest,
         documents=documents,
         passages=passages,
         passage_vectors=passage_vectors,
         sentence_vectors=sentence_vectors,
-        dense=dense,
-        bm25=bm25,
         idf=idf,
         default_idf=max(idf.values(), default=1.0),
         analysis=analysis,
-        exact_limit=settings.filter_exact_limit,
     )
+    index.searcher = backend.open(index, settings)
+    return index

@@ -1,4 +1,4 @@
-"""Query to ranked passages: dense (FAISS), BM25, and their fusion, with metadata filters."""
+"""Query to ranked passages: dense, BM25 and their fusion, with metadata filters (searched by the index backend)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from dataclasses import replace
 import numpy as np
 
 from .analysis import Query
+from .backends import NOTHING
 from .domain import AskOptions, Hit
 from .evidence import check, unknown_terms
 from .index_store import LoadedIndex
@@ -53,33 +54,16 @@ class Retriever:
         self.scoring = scoring
         self.fusion = fusion
 
-    def _dense(self, qvec: np.ndarray, n: int, allowed: np.ndarray | None) -> dict[int, float]:
-        return self.index.search_dense(qvec, n, allowed)
-
-    def _bm25(self, qterms: tuple[str, ...], n: int, allowed: np.ndarray | None) -> dict[int, float]:
-        known = [t for t in qterms if t in self.index.bm25.vocab_dict]
-        if not known:
-            return {}
-        scores = self.index.bm25.get_scores(known)
-        if allowed is not None:
-            mask = np.zeros(len(scores), dtype=bool)
-            mask[allowed] = True
-            scores = np.where(mask, scores, 0.0)
-        matching = np.flatnonzero(scores)  # usually a small share of a large corpus
-        if len(matching) > n:
-            matching = matching[np.argpartition(-scores[matching], n - 1)[:n]]
-        return {int(i): float(scores[i]) for i in matching}
-
     def retrieve(self, query: Query, options: AskOptions) -> list[Hit]:
         """Candidates from the mode's retrievers, scored on every signal, in the mode's order."""
         qvec = query.vector
-        allowed = self.index.filter_passages(options)
-        if qvec is None or (allowed is not None and len(allowed) == 0):
+        restriction = self.index.restrict(options)  # the backend's filter: an id array, or payload conditions
+        if qvec is None or restriction is NOTHING:
             return []
         n = min(max(self.scoring.candidates, options.k * 4), len(self.index.passages))
         unknown = unknown_terms(query, self.index.idf)
-        dense = self._dense(qvec, n, allowed) if options.mode != "bm25" else {}
-        bm25 = self._bm25(query.terms, n, allowed) if options.mode != "dense" else {}
+        dense = self.index.search_dense(qvec, n, restriction) if options.mode != "bm25" else {}
+        bm25 = self.index.search_sparse(query.terms, n, restriction) if options.mode != "dense" else {}
         ids = list(dict.fromkeys([*dense, *bm25]))
         if not ids:
             return []

@@ -8,6 +8,8 @@ import re
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 
 from .analysis import Query, analyse
@@ -16,7 +18,14 @@ from .batching import BatcherClosedError, MicroBatcher
 from .conversation import Turn
 from .domain import Answer, AskOptions, Document
 from .embedding import Embedder
-from .errors import IndexCorruptError, IndexMissingError, IndexStaleError, InvalidRequestError, NotFoundError
+from .errors import (
+    IndexCorruptError,
+    IndexMissingError,
+    IndexReplacedError,
+    IndexStaleError,
+    InvalidRequestError,
+    NotFoundError,
+)
 from .index_store import LoadedIndex, build_index, load_index
 from .retrieval import Retriever
 from .settings import Settings
@@ -108,19 +117,49 @@ class QAService:
     def ask(self, question: str, options: AskOptions | None = None) -> Answer:
         return self.answer_query(analyse(question), options)
 
+    @contextmanager
+    def snapshot(self) -> Iterator[LoadedIndex]:
+        """The current index, held for one request: a re-index drops what it replaced only once no request holds it."""
+        index = self.index
+        with index.leases.hold():
+            yield index
+
     def answer_query(self, query: Query, options: AskOptions | None = None) -> Answer:
-        """The answer to an analysed question (its vector is computed here when it has none)."""
+        """The answer to an analysed question (its vector is computed here when it has none).
+
+        A Qdrant collection that another process's build replaced (and deleted) is followed once: the
+        index is loaded again from the alias and the question asked of it.
+        """
         options = options or AskOptions(mode=self.settings.default_mode)
-        index = self.index  # one consistent snapshot for the whole request, even during a swap
-        key = (query.cache_key(), query.answer_type, options.cache_key(), index.manifest.built_at, id(index))
-        cached = self.cache.get(key)
-        if cached is not None:
-            return replace(cached, question=query.text)
-        if query.vector is None:
-            query = query.with_vector(self._encode_question(query.resolved))
-        result = self._answer(index, query, options)
-        self.cache.put(key, result)
-        return result
+        try:
+            return self._answer_query(query, options)
+        except IndexReplacedError as exc:
+            log.warning("%s; loading the current index", exc.message)
+            self._reload()
+            return self._answer_query(query, options)
+
+    def _answer_query(self, query: Query, options: AskOptions) -> Answer:
+        with self.snapshot() as index:  # one consistent snapshot for the whole request, even during a swap
+            key = (query.cache_key(), query.answer_type, options.cache_key(), index.manifest.built_at, id(index))
+            cached = self.cache.get(key)
+            if cached is not None:
+                return replace(cached, question=query.text)
+            if query.vector is None:
+                query = query.with_vector(self._encode_question(query.resolved))
+            result = self._answer(index, query, options)
+            self.cache.put(key, result)
+            return result
+
+    def health(self) -> LoadedIndex:
+        """The loaded index, once its backend has answered (EngineUnavailableError when it cannot); a
+        collection another process's build replaced is followed, as ``answer_query`` does."""
+        try:
+            self.index.check()
+        except IndexReplacedError as exc:
+            log.warning("%s; loading the current index", exc.message)
+            self._reload()
+            self.index.check()
+        return self.index
 
     def _encode_question(self, question: str):
         """The question's unit vector, encoded together with questions asked at the same time."""
@@ -183,13 +222,29 @@ class QAService:
         return f"{query.resolved} [sources {note}]", result
 
     def reindex(self) -> LoadedIndex:
-        """Build from the sources and swap the new index in; requests in flight finish on the old one."""
+        """Build from the sources and swap the new index in; requests in flight finish on the old one.
+
+        Every request runs on one snapshot (``snapshot``), the old index or the new one, never a mix: the
+        replaced Qdrant collection is deleted once no request holds the old snapshot (by the last of them
+        as it ends), and this returns as soon as the new index is live.
+        """
         with self._reindex_lock:
-            build_index(self.settings, self.embedder)
+            old = self._index
+            build_index(self.settings, self.embedder, keep_replaced=old is not None)
             fresh = load_index(self.settings)
             self._index = fresh
             self.cache.clear()
-            return fresh
+        if old is not None:
+            old.leases.when_idle(old.searcher.retire)
+        return fresh
+
+    def _reload(self) -> None:
+        """Load the current index again (after another process published a new build) and swap it in."""
+        stale = self._index
+        with self._reindex_lock:
+            if self._index is stale:
+                self._index = load_index(self.settings)
+                self.cache.clear()
 
     def documents(self) -> list[tuple[Document, int]]:
         index = self.index

@@ -81,6 +81,23 @@ class Settings(BaseSettings):
 
     source_dir: Path = Field(Path("seeds"), description="Folder of .txt, .md and .html sources.")
     index_dir: Path = Field(Path("index"), description="Where built indexes live.")
+    backend: Literal["local", "qdrant"] = Field(
+        "local", description="Where passages are searched: local FAISS + bm25s files, or a Qdrant collection."
+    )
+    qdrant_url: str | None = Field(
+        None, description="Qdrant server (e.g. http://qdrant:6333); unset: embedded local mode at qdrant_path."
+    )
+    qdrant_path: Path | None = Field(
+        None, description="Embedded (local-mode) Qdrant storage folder; default <index_dir>/qdrant. No server needed."
+    )
+    qdrant_timeout: int = Field(
+        5, ge=1, le=120, description="Whole seconds a Qdrant server call may take before the request is answered 503."
+    )
+    qdrant_collection: str = Field(
+        "qa",
+        pattern=r"^[A-Za-z][A-Za-z0-9_]{0,40}$",
+        description="Collection prefix: builds are <prefix>-<build id>, served under the alias <prefix>-current.",
+    )
     model: str = Field(
         DEFAULT_MODEL,
         description="Embedding model: a local folder, or the name of the bundled model.",
@@ -144,9 +161,20 @@ class Settings(BaseSettings):
             raise ValueError("embed_int8 needs embed_backend=onnx")
         return self
 
+    @model_validator(mode="after")
+    def _one_qdrant_location(self) -> Settings:
+        if self.qdrant_url and self.qdrant_path:
+            raise ValueError("set qdrant_url (a server) or qdrant_path (embedded local mode), not both")
+        return self
+
     @property
     def catalog_path(self) -> Path:
         return self.source_dir / self.catalog_name
+
+    @property
+    def qdrant_location(self) -> str | Path:
+        """The Qdrant server's URL, else the embedded storage folder (by default inside the index folder)."""
+        return self.qdrant_url or self.qdrant_path or self.index_dir / "qdrant"
 
 
 def load_settings(**overrides: object) -> Settings:

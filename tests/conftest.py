@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -44,8 +45,25 @@ def seed_settings(tmp_path_factory) -> Settings:
 
 @pytest.fixture(scope="session")
 def seed_service(seed_settings: Settings, embedder: Embedder) -> QAService:
+    """The seeds on the backend QA_BACKEND names (local by default): the whole suite runs on either."""
     build_index(seed_settings, embedder)
     return QAService.open(seed_settings, embedder=embedder)
+
+
+@pytest.fixture(scope="session")
+def backend_service(seed_service: QAService, embedder: Embedder, tmp_path_factory) -> Callable[[str], QAService]:
+    """The seeds on a named backend: ``seed_service`` for the environment's, another index built once for the other."""
+    made = {seed_service.settings.backend: seed_service}
+
+    def get(backend: str) -> QAService:
+        if backend not in made:
+            root = tmp_path_factory.mktemp(f"seeds-{backend}")
+            settings = load_settings(source_dir=SEEDS, index_dir=root / "index", cache_size=0, backend=backend)
+            build_index(settings, embedder)
+            made[backend] = QAService.open(settings, embedder=embedder)
+        return made[backend]
+
+    return get
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from qa_service.backends import BACKENDS
 from qa_service.domain import AskOptions
 from qa_service.evaluation import load_pairs
 from qa_service.serialize import answer_dict
@@ -72,6 +73,12 @@ def test_off_topic_question_abstains_with_nearest_passages(seed_service):
     assert data["abstained"] is True and data["answer"] is None and data["confidence"] == "none"
 
 
+@pytest.fixture(params=BACKENDS)
+def any_backend(request, backend_service):
+    """The seed service on each backend in turn: filters are evaluated by each engine (numpy, or Qdrant payloads)."""
+    return backend_service(request.param)
+
+
 @pytest.mark.parametrize(
     ("since", "until", "expected"),
     [
@@ -81,18 +88,18 @@ def test_off_topic_question_abstains_with_nearest_passages(seed_service):
         ("2025-05-03", "2025-05-03", set()),
     ],
 )
-def test_date_filters_are_inclusive(seed_service, since, until, expected):
-    result = seed_service.ask("Japan Treasury holdings", AskOptions(k=20, since=since, until=until))
+def test_date_filters_are_inclusive(any_backend, since, until, expected):
+    result = any_backend.ask("Japan Treasury holdings", AskOptions(k=20, since=since, until=until))
     found = {p.citation.doc_id for p in result.passages} | {
         c.doc_id for p in result.passages for c in p.also_reported_by
     }
     assert found == expected
 
 
-def test_publisher_and_document_filters(seed_service):
-    by_publisher = seed_service.ask("Kato card", AskOptions(k=20, publishers=("the western journal",)))
+def test_publisher_and_document_filters(any_backend):
+    by_publisher = any_backend.ask("Kato card", AskOptions(k=20, publishers=("the western journal",)))
     assert {p.citation.doc_id for p in by_publisher.passages} == {"002_ab862d0e136790e3"}
-    by_doc = seed_service.ask("Kato card", AskOptions(k=20, doc_ids=("000_aff2b0a0751f274a",)))
+    by_doc = any_backend.ask("Kato card", AskOptions(k=20, doc_ids=("000_aff2b0a0751f274a",)))
     assert {p.citation.doc_id for p in by_doc.passages} == {"000_aff2b0a0751f274a"}
 
 

@@ -68,7 +68,10 @@ def all_finite(data: object, where: str = "") -> list[str]:
 def quick_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("bench-results")
     result = CliRunner().invoke(
-        main, ["bench", "--quick", "--out", str(out)], env={"QA_SOURCE_DIR": str(SEEDS)}, catch_exceptions=False
+        main,
+        ["bench", "--quick", "--out", str(out)],
+        env={"QA_SOURCE_DIR": str(SEEDS), "QA_BACKEND": "local"},  # it runs `qa serve` beside itself
+        catch_exceptions=False,
     )
     assert result.exit_code == 0, result.output
     return result.output, json.loads((out / "latest.json").read_text("utf-8")), out

@@ -83,10 +83,10 @@ def test_corrupt_index_is_one_line_and_exit_1(seed_settings, tmp_path):
     copy = tmp_path / "index"
     shutil.copytree(seed_settings.index_dir, copy, symlinks=True)
     build = (copy / "current").resolve()
-    (build / "dense.faiss").write_bytes(b"garbage")
+    (build / "passages.jsonl").write_bytes(b"garbage")  # read on either backend
     result = CliRunner().invoke(main, ["--index-dir", str(copy), "ask", "anything", "--source", str(SEEDS)])
     assert result.exit_code == 1 and "Traceback" not in result.output
-    assert "dense.faiss" in result.output and "qa index --force" in result.output
+    assert "passages.jsonl" in result.output and "qa index --force" in result.output
 
 
 def test_index_is_skipped_when_current(seed_service, seed_settings):

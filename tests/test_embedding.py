@@ -183,9 +183,11 @@ SERVE_SCRIPT = textwrap.dedent("""
 
 
 @pytest.mark.slow
-def test_serving_imports_no_torch_sentence_transformers_or_sklearn(seed_service, seed_settings):
+def test_serving_imports_no_torch_sentence_transformers_or_sklearn(backend_service):
+    """On the local backend (the default): nor qdrant-client, which only QA_BACKEND=qdrant imports."""
+    local = backend_service("local").settings
     done = subprocess.run(
-        [sys.executable, "-c", SERVE_SCRIPT % (HEAVY,), str(seed_settings.index_dir), str(SEEDS)],
+        [sys.executable, "-c", SERVE_SCRIPT % ((*HEAVY, "qdrant_client"),), str(local.index_dir), str(SEEDS)],
         cwd=ROOT,
         capture_output=True,
         text=True,

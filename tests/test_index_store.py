@@ -37,7 +37,13 @@ def test_manifest_records_what_the_index_was_built_from(source_copy, tmp_path):
     assert manifest.model == MODEL and manifest.dimension == 64
     assert manifest.documents == 5 and manifest.passages > 20 and manifest.sentences > manifest.passages
     assert manifest.fingerprint == corpus_fingerprint(settings)
-    assert manifest.faiss_index == "IndexFlatIP"
+    assert manifest.backend == settings.backend and manifest.build_id == build.name
+    if settings.backend == "local":
+        assert manifest.faiss_index == "IndexFlatIP" and manifest.collection is None
+    else:
+        assert manifest.collection == f"qa-{build.name}" and manifest.faiss_index.startswith(
+            f"qdrant {manifest.collection}"
+        )
     assert {"sentence-transformers", "faiss-cpu", "bm25s"} <= set(manifest.versions)
     assert "passage_vectors.npy" in manifest.files and manifest.built_at
     assert index_status(settings) is None
@@ -97,7 +103,7 @@ def test_missing_index_is_a_clear_error(tmp_path):
 
 @pytest.mark.parametrize("name", ["dense.faiss", "passage_vectors.npy", "passages.jsonl", "bm25/vocab.index.json"])
 def test_truncated_file_is_refused_with_the_fix(source_copy, tmp_path, name):
-    settings = settings_for(source_copy, tmp_path)
+    settings = settings_for(source_copy, tmp_path, backend="local")  # FAISS and bm25s files
     build = build_index(settings, HashEmbedder())
     target = build / name
     target.write_bytes(target.read_bytes()[: target.stat().st_size // 2])
@@ -196,7 +202,7 @@ def wrong_value(value: object) -> object:
 
 
 # Each field given a value of another type (the embedding fields are null for the stand-in model: any text fits).
-NULLABLE = {"embed_backend", "model_sha256", "reference_sha256", "parity_cosine"}
+NULLABLE = {"embed_backend", "model_sha256", "reference_sha256", "parity_cosine", "collection"}
 MANIFEST_CASES = [
     (name, lambda d, name=name: {**d, name: wrong_value(d[name])})
     for name in Manifest.model_fields
@@ -232,7 +238,7 @@ def test_missing_and_malformed_manifest_fields_are_named_together(manifest_data,
 
 
 def test_current_pointing_at_a_file_is_a_corrupt_index(source_copy, tmp_path):
-    settings = settings_for(source_copy, tmp_path)
+    settings = settings_for(source_copy, tmp_path, backend="local")  # `current` is how it finds a build
     build_index(settings, HashEmbedder())
     (settings.index_dir / "stray").write_text("x")
     (settings.index_dir / "current").unlink()
@@ -273,7 +279,7 @@ def test_vectors_are_memory_mapped_and_read_as_float32(source_copy, tmp_path):
 
 
 def test_a_narrow_filter_is_searched_exactly_even_over_hnsw(source_copy, tmp_path):
-    settings = settings_for(source_copy, tmp_path, exact_index_limit=1)  # HNSW even for the seeds
+    settings = settings_for(source_copy, tmp_path, exact_index_limit=1, backend="local")  # HNSW even for the seeds
     build_index(settings, HashEmbedder())
     loaded = load_index(settings)
     assert loaded.manifest.faiss_index.startswith("IndexHNSW")

@@ -48,7 +48,8 @@ def document(doc_id: str):
 
 @bp.get("/health")
 def health():
-    return jsonify(to_json(Health(status="ok", **summary(current_service().index.manifest))))
+    """200 with the index summary; 503 problem+json naming the reason when the index or its engine cannot serve."""
+    return jsonify(to_json(Health(status="ok", **summary(current_service().health().manifest))))
 
 
 @bp.get("/openapi.json")

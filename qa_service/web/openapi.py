@@ -30,7 +30,10 @@ BODY_ERRORS = {
     "415": "The body is not sent as application/json.",
     "422": "The request is well-formed JSON but a field is missing or invalid; `detail` names each.",
 }
-INDEX_ERRORS = {"503": "The index is missing, corrupt or out of date."}
+INDEX_ERRORS = {
+    "503": "The index is missing, corrupt or out of date, or its search engine (Qdrant) is unreachable or did not "
+    "answer within QA_QDRANT_TIMEOUT; the detail says which, the service recovers by itself when the engine returns."
+}
 RATE_ERRORS = {
     "429": "Too many requests from this client address (QA_RATE_LIMIT); the Retry-After header says "
     "how many seconds to wait."

@@ -26,6 +26,7 @@ def summary(manifest: Manifest) -> dict:
         "built_at": manifest.built_at,
         "fingerprint": manifest.fingerprint,
         "faiss_index": manifest.faiss_index,
+        "backend": manifest.backend,
     }
 
 
@@ -43,7 +44,13 @@ class Health:
     fingerprint: Annotated[
         str, Field(description="Digest of the sources, catalog and pipeline the index was built from.")
     ]
-    faiss_index: Annotated[str, Field(description="The FAISS index type used for dense search.")]
+    faiss_index: Annotated[
+        str, Field(description="The dense index: the FAISS index type (local backend), or the Qdrant collection.")
+    ]
+    backend: Annotated[
+        Literal["local", "qdrant"],
+        Field(description="Where passages are searched: local FAISS + BM25 files, or a Qdrant collection."),
+    ]
 
 
 @with_config(CONTRACT)

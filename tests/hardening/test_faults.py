@@ -1,5 +1,11 @@
 """Faults: a broken index stops `qa serve` with one line naming the fix (or is rebuilt with --rebuild), a
-killed `qa index` leaves the previous index loadable, and unreadable source files are skipped by name."""
+killed `qa index` leaves the previous index loadable, and unreadable source files are skipped by name.
+
+These are the local backend's files (``current``, dense.faiss, bm25/), so every test here runs on it
+whatever QA_BACKEND says; the Qdrant backend's faults (a collection that is missing, stale, without
+its manifest or disagreeing with it; an engine unreachable or stalled) are in tests/test_backends.py
+and tests/hardening/test_engine_faults.py.
+"""
 
 from __future__ import annotations
 
@@ -26,6 +32,20 @@ from tests.conftest import FIXTURES, ROOT, SEEDS
 from tests.fakes import HashEmbedder
 from tests.hardening.conftest import NORMAL_QUESTION, http_call, post_json, run_qa
 from tests.support.live_server import LiveServer, qa_command, qa_env
+
+
+@pytest.fixture(autouse=True)
+def local_backend(monkeypatch) -> None:
+    """The CLI, `qa` subprocesses and settings made here use the local backend."""
+    monkeypatch.setenv("QA_BACKEND", "local")
+
+
+@pytest.fixture
+def seed_index(backend_service, tmp_path: Path) -> Path:
+    """A private copy of the seed index on the local backend (built with the real model)."""
+    target = tmp_path / "index"
+    shutil.copytree(backend_service("local").settings.index_dir, target, symlinks=True)
+    return target
 
 
 def build_of(index: Path) -> Path:

@@ -37,9 +37,14 @@ def qa_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "qa_service.cli"]
 
 
+# Kept from this environment: the suite runs on the index backend it names (`QA_BACKEND=qdrant make test`).
+# Not QA_QDRANT_PATH: embedded storage admits one process, so each server uses the one in its index folder.
+PASSED_THROUGH = ("QA_BACKEND", "QA_QDRANT_URL", "QA_QDRANT_TIMEOUT", "QA_QDRANT_COLLECTION")
+
+
 def qa_env(**extra: str) -> dict[str, str]:
-    """This environment without any QA_* setting, offline, with ``extra`` on top."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
+    """This environment without any QA_* setting but the backend, offline, with ``extra`` on top."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QA_") or k in PASSED_THROUGH}
     env.update({"HF_HUB_OFFLINE": "1", "TRANSFORMERS_VERBOSITY": "error", **extra})
     return env
 
