@@ -253,7 +253,7 @@ def unbatched_throughput(service, settings: Settings, pool: QuestionPool, plan: 
     try:
         return throughput(served.port, pool.take(plan.tput_max), pool.take(clients), clients, plan.tput_seconds)
     finally:
-        served.close()
+        served.stop()
         plain.close()
 
 
@@ -267,7 +267,7 @@ def naive_section(model, torch_encode: Callable, settings: Settings, pool: Quest
     try:
         http = http_figures(served.port, torch_encode, pool, plan)
     finally:
-        served.close()
+        served.stop()
     return {"paragraphs": len(paragraphs), "build_s": round(build_s, 3), "ask": in_process, "http": http}
 
 
@@ -673,7 +673,7 @@ def _measure(settings: Settings, plan: Plan, tmp: Path, log: Callable[[str], Non
     try:
         r["http"] = http_figures(served.port, torch_encode, pool, plan)
     finally:
-        served.close()
+        served.stop()
     after = asdict(service._batcher.stats)
     r["batching"] = {k: after[k] - before[k] if k != "largest" else after[k] for k in after}
     r["http"]["over_torch_encode"] = _ratio(r["http"]["latency"]["p50_ms"], r["http"]["torch_encode"]["p50_ms"])

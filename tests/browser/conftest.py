@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
+from benchmarks.runner import LiveServer
 from qa_service.embedding import Embedder
 from qa_service.index_store import build_index
 from qa_service.service import QAService
 from qa_service.settings import Settings, load_settings
 from qa_service.web import create_app
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, MISSING
-from tests.support.live_server import LiveServer
 
 XSS_SOURCES = Path(__file__).resolve().parents[1] / "fixtures" / "xss"
 

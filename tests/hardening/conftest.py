@@ -14,13 +14,13 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from benchmarks.runner import LiveServer, qa_command, qa_env
 from qa_service.service import QAService
 from qa_service.settings import Settings
 from qa_service.web import create_app
 from qa_service.web.problems import PROBLEM_TYPE
 from tests.conftest import ROOT
 from tests.support.contract import assert_conforms
-from tests.support.live_server import LiveServer, qa_command, qa_env
 
 NORMAL_QUESTION = "Did Japan threaten to sell its US Treasuries?"
 PROBLEM_FIELDS = {"type", "title", "status", "detail"}

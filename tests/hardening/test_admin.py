@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
+from benchmarks.runner import LiveServer
 from qa_service.embedding import Embedder
 from qa_service.index_store import build_index
 from qa_service.service import QAService
@@ -23,7 +24,6 @@ from tests.conftest import SEEDS
 from tests.fakes import HashEmbedder
 from tests.hardening.conftest import assert_problem
 from tests.support.contract import assert_conforms
-from tests.support.live_server import LiveServer
 from tests.support.waiting import wait_until
 
 TOKEN = "test-only-token-7f3a9c"  # a test value, never a real secret

@@ -19,13 +19,13 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.runner import LiveServer
 from qa_service.index_store import build_index
 from qa_service.service import QAService
 from qa_service.web import create_app
 from tests.conftest import ROOT
 from tests.fakes import HashEmbedder
 from tests.hardening.test_admin import TOKEN, hash_settings
-from tests.support.live_server import LiveServer
 from tests.support.schemathesis_hooks import DROPPED_LOG
 
 pytestmark = [pytest.mark.slow, pytest.mark.live]

@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from benchmarks.runner import LiveServer, qa_command, qa_env
 from qa_service import cli
 from qa_service.errors import QAError
 from qa_service.index_store import build_index, index_status
@@ -31,7 +32,6 @@ from qa_service.settings import Settings, load_settings
 from tests.conftest import FIXTURES, ROOT, SEEDS
 from tests.fakes import HashEmbedder
 from tests.hardening.conftest import NORMAL_QUESTION, http_call, post_json, run_qa
-from tests.support.live_server import LiveServer, qa_command, qa_env
 
 
 @pytest.fixture(autouse=True)

@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
 
+from benchmarks.runner import LiveServer
 from qa_service import cli
 from qa_service.errors import ConfigError, IndexMissingError
 from qa_service.settings import Settings, load_settings
@@ -29,7 +30,6 @@ from tests.hardening.conftest import (
     run_qa,
     seed_variant,
 )
-from tests.support.live_server import LiveServer
 
 EXPECTED_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,

@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.runner import LiveServer
 from qa_service.web import create_app
 from qa_service.web.server import make_server, server_url
 from qa_service.web.shutdown import GracefulServer
 from tests.conftest import SEEDS
 from tests.hardening.conftest import NORMAL_QUESTION, seed_variant
-from tests.support.live_server import LiveServer
 from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.live]
