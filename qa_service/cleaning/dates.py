@@ -426,7 +426,7 @@ def page_candidates(
 
 
 NAMED_DATE_LINE = re.compile(r"^(?:by\s+)?[A-Z][\w.'’-]+(?:\s+[A-Z][\w.'’-]+){1,3}\s*[|•·,–/-]\s*\S", re.I)
-MASTHEAD_LINES = 4  # the site's date of today stands among the page's first lines
+TODAY_LINES = 4  # the site's date of today stands among the page's first lines
 CLOCK = re.compile(r"\b\d{1,2}[:.]\d{2}\s*(?:[ap]\.?m\.?)?\b", re.I)
 DATELINE_CHARS = 60  # a dateline's date stands within this many characters of the story's start
 DATELINE = re.compile(r"^[A-Z][A-Z .'/-]{2,40}(?:,\s*[A-Z][\w.]*(?:\s[A-Z][\w.]*){0,3})?,?\s")
@@ -444,7 +444,7 @@ def _dated_below_today(units: list[Unit], i: int, title_at: int | None) -> bool:
         return False
     if CLOCK.search(units[i].text):
         return True  # "February 15, 2024 10:13 PM": a post's time stamp, not the date of today
-    return any(is_date_only(u.text) for u in units[: min(i, MASTHEAD_LINES)])
+    return any(is_date_only(u.text) for u in units[: min(i, TODAY_LINES)])
 
 
 def _labelled_above(candidates: list[DateCandidate], above: str, lexicon: Lexicon) -> list[DateCandidate]:
