@@ -345,3 +345,22 @@ def test_prose_shaped_chrome_inside_or_after_the_story_is_dropped(line: str) -> 
     doc = page(f"Harbour fees rise to pay for dredging\nBy Ana Ruiz\n\n{text}")
     assert line[:30] not in doc.text
     assert paragraphs[-1][:40] in doc.text
+
+
+def test_a_cached_pages_snapshot_date_is_not_its_publication_date() -> None:
+    cache = "This is a cache of https://example.org/story. It is a snapshot of the page as it appeared on 18 Sep 2021."
+    doc = page(f"{cache}\n\nHarbour fees rise to pay for dredging\nBy Ana Ruiz\nPublished Sep. 16, 2021\n\n{BODY}")
+    assert doc.date == "2021-09-16"
+
+
+@pytest.mark.parametrize("tail", ["as it happened", "full details", "live updates"])
+def test_a_lower_case_tail_after_a_dash_is_part_of_the_headline(tail: str) -> None:
+    headline = f"Harbour fees rise to pay for dredging – {tail}"
+    assert page(f"{headline}\nBy Ana Ruiz\n\n{BODY}").title == headline
+
+
+def test_a_front_matter_source_that_is_an_address_is_the_url_not_the_outlet() -> None:
+    front = '---\ntitle: "Harbour fees rise to pay for dredging"\nsource: "https://harbour.example/fees"\n---\n\n'
+    doc = page(front + BODY, ".md")
+    assert doc.url == "https://harbour.example/fees"
+    assert doc.publisher != "https://harbour.example/fees"

@@ -2,7 +2,7 @@
 
 The tuning splits are what the rules were written from; the held-out splits (`heldout/`, `final/`,
 `final2/`, `final3/`) were written by helpers who never saw the code, and no rule was tuned on their
-misses. `final5/` was written last, beside `tune6/`, and read once, after the sixth round. Their floors are what
+misses. `final6/` was written last, beside `tune7/`, and read once, after the seventh round. Their floors are what
 they measured (docs/quality.md has the history); raise them, never lower them.
 """
 
@@ -23,12 +23,14 @@ FLOORS = {
     "tune4": (1.0, 1.0, 0.9, 1.0, 0.0),
     "tune5": (1.0, 1.0, 0.85, 1.0, 0.013),
     "tune6": (1.0, 0.85, 0.85, 1.0, 0.057),
+    "tune7": (0.94, 0.75, 0.75, 0.93, 0.078),
     "heldout": (0.85, 0.68, 1.0, 1.0, 0.032),
-    "final": (1.0, 0.75, 0.875, 0.979, 0.033),
+    "final": (1.0, 0.81, 0.875, 0.979, 0.033),
     "final2": (0.93, 0.83, 0.88, 0.98, 0.0),
     "final3": (0.92, 0.81, 0.81, 0.979, 0.053),
     "final4": (1.0, 0.93, 0.81, 1.0, 0.082),
     "final5": (0.85, 0.81, 0.81, 1.0, 0.046),
+    "final6": (1.0, 0.68, 0.87, 1.0, 0.078),
 }
 
 

@@ -11,6 +11,8 @@ attribution  outlet, wire agency and address
 
 from __future__ import annotations
 
+import re
+
 from ..catalog import Catalog
 from ..domain import Document, RawFile
 from ..lexicon import load_lexicon
@@ -44,8 +46,13 @@ def _front_matter(meta: dict) -> dict[str, list[str]]:
             value = meta.get(key)
             if isinstance(value, list):
                 value = ", ".join(map(str, value))
-            if value not in (None, ""):
-                found.setdefault(field, []).append(str(value).strip())
+            if value in (None, ""):
+                continue
+            text = str(value).strip()
+            if field == "publisher" and re.match(r"https?://", text):
+                found.setdefault("url", []).append(text)  # "source: https://...": where it came from, not who
+            else:
+                found.setdefault(field, []).append(text)
     return found
 
 

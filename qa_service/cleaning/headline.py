@@ -36,7 +36,13 @@ class Headline:
 def split_suffix(text: str) -> tuple[str, str | None]:
     """ "Flood warnings extended - The Harbor Ledger" -> ("Flood warnings extended", "The Harbor Ledger")."""
     parts = SEPARATORS.split(text.strip())
-    if len(parts) >= 2 and 1 <= len(parts[-1].split()) <= 6 and len(" ".join(parts[:-1]).split()) >= MIN_WORDS:
+    named = bool(re.search(r"(?:^|\s)[A-Z0-9]|\.[a-z]{2,}", parts[-1]))  # "as it happened" names no site
+    if (
+        len(parts) >= 2
+        and 1 <= len(parts[-1].split()) <= 6
+        and named
+        and len(" ".join(parts[:-1]).split()) >= MIN_WORDS
+    ):
         head = text.strip()[: text.strip().rfind(parts[-1])]
         return SEPARATORS.sub(" ", head).strip(" |–—-") if len(parts) > 2 else parts[0].strip(), parts[-1].strip()
     return text.strip(), None
