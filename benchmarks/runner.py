@@ -204,7 +204,6 @@ class Served:
 
     def __init__(self, serve: Callable[[], None], stop: Callable[[], None], port: int) -> None:
         self._stop, self.port = stop, port
-        self.url = f"http://127.0.0.1:{port}"
         self._thread = threading.Thread(target=serve, daemon=True)
         self._thread.start()
 

@@ -271,9 +271,6 @@ def choose(candidates: list[DateCandidate], evidence: DateEvidence) -> DateChoic
     return DateChoice(None, None)
 
 
-READ_TIME = re.compile(
-    r"^(?:(?:estimated )?read(?:ing)? time:?\s*)?\d{1,3}\s*(?:-\s*)?min(?:ute)?s?\.?(?:\s+read)?$", re.I
-)
 RELATIVE_TIME = re.compile(
     r"^(?:[A-Za-z]+(?:\s[a-z]+)?:?\s+)?(?:(?:\d{1,3}|an?|one|a few)\s+"
     r"(?:sec(?:ond)?s?|min(?:ute)?s?|h(?:ou)?rs?|days?|weeks?|months?|years?)\s+ago|just now|yesterday)\W*$",
@@ -282,10 +279,9 @@ RELATIVE_TIME = re.compile(
 
 
 def is_relative_time(line: str) -> bool:
-    """ "Updated 52 minutes ago", "Posted yesterday", "Read Time: 3 mins": a line about the story's time
-    that names no date (so never one)."""
+    """ "Updated 52 minutes ago", "Posted yesterday": a date line that names no date (so never one)."""
     text = line.strip()
-    return len(text) <= 40 and (RELATIVE_TIME.match(text) is not None or READ_TIME.match(text) is not None)
+    return len(text) <= 40 and RELATIVE_TIME.match(text) is not None
 
 
 def is_date_only(line: str) -> bool:
