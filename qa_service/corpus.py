@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 
 from .catalog import Catalog
 from .chunking import chunk_documents, group_duplicates
@@ -18,9 +19,27 @@ from .settings import Settings
 log = logging.getLogger(__name__)
 
 # Bump when cleaning, chunking or term analysis changes what a folder turns into: old indexes become stale.
-# (Edits to the chrome rules in data/boilerplate.toml and the word lists in data/lexicon.toml are
-# fingerprinted automatically.)
-PIPELINE_VERSION = "7"
+# (Edits to the code of those stages, to the chrome rules in data/boilerplate.toml and to the word lists
+# in data/lexicon.toml are fingerprinted automatically.)
+PIPELINE_VERSION = "8"
+# The modules whose code decides what a folder turns into.
+PIPELINE_CODE = (
+    "cleaning/*.py",
+    "catalog.py",
+    "chunking.py",
+    "corpus.py",
+    "loading.py",
+    "passage_analysis.py",
+    "terms.py",
+    "textfacts.py",
+)
+
+
+def pipeline_code_bytes() -> bytes:
+    """The pipeline's own source: an index built by older cleaning code is stale, with no version to bump."""
+    package = Path(__file__).parent
+    paths = sorted(path for pattern in PIPELINE_CODE for path in package.glob(pattern))
+    return b"".join(path.name.encode() + b"\0" + path.read_bytes() for path in paths)
 
 
 @dataclass(frozen=True)
@@ -42,7 +61,9 @@ def corpus_fingerprint(settings: Settings) -> str:
             settings.catalog_name,
         ]
     ).encode()
-    extra += rules_bytes() + lexicon_bytes()  # editing the rules or word lists changes what every page cleans to
+    extra += (
+        rules_bytes() + lexicon_bytes() + pipeline_code_bytes()
+    )  # editing the rules or word lists changes what every page cleans to
     catalog = settings.catalog_path
     if catalog.is_file():
         extra += catalog.read_bytes()

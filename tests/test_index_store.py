@@ -185,6 +185,17 @@ def test_edited_chrome_rules_make_the_index_stale(source_copy, tmp_path, monkeyp
     assert "changed" in index_status(settings)
 
 
+def test_edited_cleaning_code_makes_the_index_stale(source_copy, tmp_path, monkeypatch):
+    settings = settings_for(source_copy, tmp_path)
+    build_index(settings, HashEmbedder())
+    import qa_service.corpus as corpus
+
+    assert b"def clean_document" in corpus.pipeline_code_bytes()  # the cleaning stage is in what is hashed
+    original = corpus.pipeline_code_bytes()
+    monkeypatch.setattr(corpus, "pipeline_code_bytes", lambda: original + b"\n# an edited rule\n")
+    assert "changed" in index_status(settings)
+
+
 # ---- the manifest is validated: each malformed field is one line naming it --------------------------------
 
 

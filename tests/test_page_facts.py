@@ -215,10 +215,16 @@ def test_british_spelling_alone_does_not_settle_a_numeric_date() -> None:
     assert any("ambiguous date" in w for w in doc.warnings)
 
 
-def test_a_weekday_among_several_is_no_evidence_for_the_day_after_it() -> None:
-    # 03/04/2019 is Wednesday 3 April or Monday 4 March; "Tuesday" alone would point at the Wednesday.
-    body = BODY + "\n\nVolunteers collect donations on Tuesday and Friday mornings."
-    assert page(f"Harbour fees rise to pay for dredging\nPosted 03/04/2019\n\n{body}").date is None
+@pytest.mark.parametrize(
+    "line",
+    ["Volunteers collect donations on Tuesday and Friday mornings.", "The board announced the plan on Tuesday."],
+)
+def test_a_weekday_before_one_reading_is_no_evidence_for_it(line: str) -> None:
+    # 03/04/2019 is Wednesday 3 April or Monday 4 March: a story posted on either could name a Tuesday.
+    body = BODY + "\n\n" + line
+    doc = page(f"Harbour fees rise to pay for dredging\nPosted 03/04/2019\n\n{body}")
+    assert doc.date is None
+    assert any("ambiguous date" in w for w in doc.warnings)
 
 
 @pytest.mark.parametrize("stamp", ["Updated 52 minutes ago", "Published 3 hours ago", "Posted yesterday"])
@@ -364,3 +370,120 @@ def test_a_front_matter_source_that_is_an_address_is_the_url_not_the_outlet() ->
     doc = page(front + BODY, ".md")
     assert doc.url == "https://harbour.example/fees"
     assert doc.publisher != "https://harbour.example/fees"
+
+
+def test_a_two_sentence_headline_marked_up_as_one_is_kept() -> None:
+    headline = "The harbour stopped taking cruise ships. Now the cafes are empty."
+    html = f"<html><body><p>Local</p><h1>{headline}</h1><p>By Ana Ruiz, June 12, 2024</p>"
+    html += "".join(f"<p>{p}</p>" for p in BODY.split("\n\n")) + "</body></html>"
+    assert page(html, ".html").title == headline
+
+
+def test_a_caption_with_its_credit_over_the_story_and_a_name_line_are_stepped_over() -> None:
+    caption = "*Dredgers work in the harbour channel at dawn. Ana Ruiz/Harbour Review, CC BY-ND*"
+    md = "# Harbour Review\n\n## Harbour fees rise. Here's why that matters for shipping\n\n"
+    md += "**Ana Ruiz**, Professor of Maritime Economics, Portside University\n\n*Published 9 October 2023*\n\n"
+    assert page(md + caption + "\n\n" + BODY, ".md").title == "Harbour fees rise. Here's why that matters for shipping"
+
+
+def test_a_caption_credited_after_a_dash_is_not_the_headline() -> None:
+    caption = "A view of the harbour channel that will be dredged under the first phase of the plan. - AGENCY file pic"
+    doc = page(f"Harbour fees rise to pay for dredging\n14/08/2024 03:12 PM\nSource: AGENCY\n\n{caption}\n\n{BODY}")
+    assert doc.title == "Harbour fees rise to pay for dredging"
+
+
+def test_highlights_and_a_provided_by_label_under_a_release_headline_are_stepped_over() -> None:
+    head = "Harbour Board Reports Record Third Quarter Revenue; Raises Outlook\n\n"
+    head += (
+        "- Revenue of $41.2 million, up 14% year over year\n- Berth occupancy of 93%\n- Raises full-year outlook\n\n"
+    )
+    head += "News provided by\n\nHarbour Board Inc.\n\nOct 24, 2024, 16:05 ET\n\n"
+    assert page(head + BODY).title == "Harbour Board Reports Record Third Quarter Revenue; Raises Outlook"
+
+
+def test_the_addresss_slug_picks_the_headline_over_the_standfirst() -> None:
+    head = "This is a cache of https://news.example/local/harbour-fees-rise-to-pay-for-dredging-4471209.\n\n"
+    head += "Harbour fees rise to pay for dredging\nShipping lines say the new charges put the winter season at risk\n"
+    head += "Ana Ruiz\nPublished Sep. 16, 2021 at 5:45 p.m.\n\n"
+    assert page(head + BODY).title == "Harbour fees rise to pay for dredging"
+
+
+FEED = """<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:dc="http://purl.org/dc/elements/1.1/">
+<channel><title>The Harbour Review - Local News</title><link>https://www.harbourreview.example/news/</link>
+<lastBuildDate>Tue, 08 Oct 2024 02:14:51 +1100</lastBuildDate>
+{items}
+</channel></rss>"""
+ITEM = """<item><title>{title}</title><link>https://www.harbourreview.example/news/{slug}/</link>
+<dc:creator><![CDATA[Ana Ruiz]]></dc:creator><pubDate>Mon, 07 Oct 2024 06:30:00 +1100</pubDate>
+<content:encoded><![CDATA[{html}]]></content:encoded></item>"""
+
+
+def test_an_rss_feed_saved_as_text_is_its_items_story() -> None:
+    html = "".join(f"<p>{p}</p>" for p in BODY.split("\n\n"))
+    doc = page(FEED.format(items=ITEM.format(title="Harbour fees rise", slug="harbour-fees-rise", html=html)))
+    assert (doc.title, doc.date, doc.publisher) == ("Harbour fees rise", "2024-10-07", "The Harbour Review")
+    assert doc.url == "https://www.harbourreview.example/news/harbour-fees-rise/"
+    assert doc.author == "Ana Ruiz"
+    assert "Shipping lines said" in doc.text and "lastBuildDate" not in doc.text
+    assert not doc.warnings
+
+
+def test_a_feed_of_several_items_keeps_the_full_story_and_says_so() -> None:
+    html = "".join(f"<p>{p}</p>" for p in BODY.split("\n\n"))
+    items = ITEM.format(title="Ferry timetable changes", slug="b", html="<p>The ferry will leave at nine.</p>")
+    items += ITEM.format(title="Harbour fees rise", slug="a", html=html)
+    doc = page(FEED.format(items=items))
+    assert doc.title == "Harbour fees rise"
+    assert "ferry will leave at nine" not in doc.text
+    assert any("a feed of 2 items: only the one with the most text is indexed" in w for w in doc.warnings)
+
+
+def test_a_front_matter_date_the_page_labels_as_the_update_is_not_the_publication_date() -> None:
+    front = '---\ntitle: "Harbour fees rise to pay for dredging"\ndate: 2025-03-05 10:02:00 +0530\n---\n\n'
+    header = "*Published: Mar 4, 2025, 18:30 IST | Updated: Mar 5, 2025, 10:02 IST*\n\n"
+    assert page(front + header + BODY, ".md").date == "2025-03-04"
+
+
+def test_a_relative_time_with_a_machine_date_in_its_markup_gives_that_date() -> None:
+    html = "<html><body><h1>Harbour fees rise to pay for dredging</h1><p>By Ana Ruiz</p>"
+    html += '<p><span>Published <time datetime="2025-02-18T14:05:00-08:00">3 hours ago</time></span> '
+    html += '<span>Updated <time datetime="2025-02-19T09:00:00-08:00">1 hour ago</time></span></p>'
+    html += "".join(f"<p>{p}</p>" for p in BODY.split("\n\n")) + "</body></html>"
+    assert page(html, ".html").date == "2025-02-18"
+
+
+def test_an_h1_the_title_tag_confirms_is_the_headline_even_if_it_reads_like_a_promo() -> None:
+    headline = "WATCH: Crews free a seal trapped in the harbour"
+    html = f"<html><head><title>{headline} - Harbour TV</title></head><body><p>Harbour TV</p><h1>{headline}</h1>"
+    html += "<p>Video shows crews lifting the seal out with straps.</p><p>Jane Doe, Digital Journalist</p>"
+    html += "".join(f"<p>{p}</p>" for p in BODY.split("\n\n")) + "</body></html>"
+    assert page(html, ".html").title == headline
+
+
+def test_a_link_written_out_under_the_byline_is_neither_headline_nor_a_stop() -> None:
+    head = (
+        "TOP STORY\nHarbour fees rise to pay for dredging as berth charges climb\nBy Ana Ruiz, Maritime Correspondent\n"
+    )
+    head += "Read on the web: https://news.example/harbour/fees-rise\n\n"
+    assert page(head + BODY).title == "Harbour fees rise to pay for dredging as berth charges climb"
+
+
+def test_a_headline_set_on_two_lines_is_joined() -> None:
+    head = "HARBOUR\n\nHarbour board to raise berth fees\n\nto pay for dredging from Monday\n\nOur Staff Reporter\n\n"
+    head += "Published March 15, 2025\n\n"
+    assert page(head + BODY).title == "Harbour board to raise berth fees to pay for dredging from Monday"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Share on: Facebook Twitter WhatsApp Telegram Email",
+        "Follow The Harbour Times on WhatsApp for the latest updates",
+        "Like our page on Facebook and follow us on Instagram for game-day updates.",
+    ],
+)
+def test_social_promotions_are_neither_headline_nor_article(line: str) -> None:
+    doc = page(f"Harbour fees rise to pay for dredging\nBy Ana Ruiz\nJune 11, 2025 8:41 pm\n{line}\n\n{BODY}")
+    assert doc.title == "Harbour fees rise to pay for dredging"
+    assert line[:25] not in doc.text

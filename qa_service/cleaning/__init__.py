@@ -1,6 +1,7 @@
 """Cleaning: a raw page to a Document with its article text, headline, date, outlet, wire and address.
 
 markup    front matter, markdown and HTML to blocks of lines, and what the markup states
+feeds     an RSS or Atom feed saved as a page, as the HTML page of its item
 unwrap    hard-wrapped text joined into paragraphs
 units     each line with its features
 classify  body or chrome, by features and position
@@ -19,6 +20,7 @@ from ..lexicon import load_lexicon
 from . import dates
 from .attribution import attribute
 from .classify import Layout, body_units, layout, paragraphs
+from .feeds import feed_page
 from .headline import choose_title
 from .markup import Block, bounded, html_page, markdown_blocks, split_front_matter, strip_template_tags
 from .rules import Rules, load_rules
@@ -28,6 +30,7 @@ from .unwrap import unwrap
 __all__ = ["clean_document"]
 
 MIN_BODY_WORDS = 40
+ADDRESS = re.compile(r"https?://[^\s\"'<>)\]]+")
 # Front matter keys, by what they state.
 FRONT_MATTER = {
     "title": ("title", "headline"),
@@ -87,7 +90,10 @@ def clean_document(raw: RawFile, catalog: Catalog | None = None) -> Document:
     rules = load_rules()
     source, warnings = bounded(raw.text)
     main_text = None
-    if raw.suffix in (".html", ".htm"):
+    feed = feed_page(source)
+    if feed is not None:
+        source, warnings = feed.html, warnings + feed.warnings
+    if feed is not None or raw.suffix in (".html", ".htm"):
         page = html_page(source)
         meta, blocks, main_text = page.meta, page.blocks, page.main_text
         if not blocks:
@@ -103,8 +109,15 @@ def clean_document(raw: RawFile, catalog: Catalog | None = None) -> Document:
     where = layout(units, rules)
     author = _author(units, where, rules, meta.get("author", []))
     hints = meta.get("hint_title", [])
+    addresses = meta.get("url", []) + [m.group() for u in units[: where.start] for m in ADDRESS.finditer(u.text)]
     headline = choose_title(
-        units, where.start, meta.get("title", []), hints + meta.get("html_title", []), meta.get("h1", []), hints
+        units,
+        where.start,
+        meta.get("title", []),
+        hints + meta.get("html_title", []),
+        meta.get("h1", []),
+        hints,
+        addresses + [link for u in units[: where.start] for link in u.links],
     )
     kept = _html_body(main_text, rules, author) or body_units(units, where, rules, author)
     title_at = headline.index

@@ -189,12 +189,10 @@ def collect_evidence(body: str, url: str | None, lexicon: Lexicon | None = None)
 
 
 def _weekday_support(reading: dt.date, weekdays: Counter[str]) -> int:
-    """2 when the story names the day itself ("said on Friday", dated Friday), 1 for the day before,
-    when it is the only day the story names (a story naming several, "open Tuesday and Friday
-    mornings", would otherwise fit the day after each)."""
-    same = WEEKDAYS[reading.weekday()] in weekdays
-    before = len(weekdays) == 1 and WEEKDAYS[(reading - dt.timedelta(days=1)).weekday()] in weekdays
-    return 2 * same + before
+    """1 when the story names the day itself ("said on Friday", dated Friday). A day some days before
+    a reading is no evidence: a story names the Friday it reports on whether it runs on Saturday or
+    on Monday, so that fits both readings."""
+    return int(WEEKDAYS[reading.weekday()] in weekdays)
 
 
 def settle(candidate: DateCandidate, evidence: DateEvidence) -> tuple[dt.date | None, str]:
@@ -250,8 +248,16 @@ def choose(candidates: list[DateCandidate], evidence: DateEvidence) -> DateChoic
         (PRIORITY[(c.label, c.where)], i, c) for i, c in enumerate(candidates) if (c.label, c.where) in PRIORITY
     )
     unsettled: list[str] = []
+    # A front-matter or meta date that the page itself labels as the update ("Published: Mar 4 | Updated:
+    # Mar 5") is the update, when the page states when it was published as well.
+    shown = [c for c in candidates if c.where != "meta" and c.label in ("published", "first_published")]
+    updates = (
+        {settle(c, evidence)[0] for c in candidates if c.label == "updated" and c.where != "meta"} if shown else set()
+    )
     for rank, _, candidate in usable:
         date, _reason = settle(candidate, evidence)
+        if candidate.where == "meta" and date in updates - {None}:
+            continue
         if date is None:
             unsettled.append(candidate.text)
             # An ambiguous date outranks the ones below it: they may be other stories' or the update's.

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
+from ..lexicon import load_lexicon
 from .units import Unit, normalised
 
 SEPARATORS = re.compile(r"\s+[|–—-]{1,2}\s+")
 BREADCRUMB = re.compile(r"\s[›»>/•|]\s|^(home|news|you are here)\b", re.I)
-TWO_SENTENCES = re.compile(r"[a-z]{2}[.!?] +[A-Z]")  # not "U.S. Debt"
+TWO_SENTENCES = re.compile(r"[a-z]{2}[.!?] +(?:[-–—|] +)?[A-Z]")  # not "U.S. Debt"; "... project. - AGENCY photo"
 NAV_SEPARATORS = re.compile(r"\s[|›»>/•·]\s|\s{3,}")
 WIDGET = re.compile(r"\d\s*°|\b\d{1,2}:\d{2}\b")
 MIN_WORDS, MAX_WORDS = 3, 30
@@ -48,6 +50,21 @@ def split_suffix(text: str) -> tuple[str, str | None]:
     return text.strip(), None
 
 
+def slug_words(url: str) -> frozenset[str]:
+    """The words of an address's slug ("/news/wharf-repairs-leave-fleet-4471209" -> wharf, repairs, ...):
+    sites build it from the headline, so a line holding them is the headline."""
+    segments = [s for s in urlsplit(url).path.split("/") if s.count("-") + s.count("_") >= 3]
+    if not segments:
+        return frozenset()
+    words = re.split(r"[-_]+", re.sub(r"\.[a-z]{2,5}$", "", max(segments, key=len).lower()))
+    return frozenset(w for w in words if w.isalpha())
+
+
+def _matches_slug(unit: Unit, slugs: list[frozenset[str]]) -> bool:
+    words = set(normalised(split_suffix(unit.text)[0]).split())
+    return any(len(slug) >= 3 and len(slug & words) >= 0.8 * len(slug) for slug in slugs)
+
+
 def is_label(unit: Unit) -> bool:
     """A section label or a name line: a few capitalised words ("LOCAL NEWS", "Kevin Tran")."""
     return unit.words <= 4 and (unit.text.isupper() or unit.capitalised == 1.0) and unit.function_density < 0.34
@@ -65,12 +82,19 @@ def is_candidate(unit: Unit) -> bool:
         return False
     if (BREADCRUMB.search(unit.text) and unit.words <= 8) or WIDGET.search(unit.text) or is_label(unit):
         return False
-    if is_navigation(unit.text) or TWO_SENTENCES.search(unit.text):
-        return False  # a menu, or two sentences (a caption with its credit)
+    if _address(unit):
+        return False
+    if is_navigation(unit.text) or (TWO_SENTENCES.search(unit.text) and unit.kind != "heading"):
+        return False  # a menu, or two sentences (a caption with its credit), unless marked up as a heading
     tokens = unit.text.split()
     if sum(len(re.sub(r"\W", "", t)) <= 1 for t in tokens) * 3 >= len(tokens):
         return False  # "Font size: A- A A+": controls, not words
     return not unit.text.endswith((":", "…", "..."))  # a label, or a cut teaser or "Video player loading…"
+
+
+def _address(unit: Unit) -> bool:
+    """ "Read on the web: https://...": a link written out, never a headline."""
+    return "://" in unit.text or "www." in unit.text.lower()
 
 
 def _standfirst(unit: Unit, above: Unit | None, before_byline: bool) -> bool:
@@ -92,8 +116,11 @@ def _tagline(units: list[Unit], i: int) -> bool:
 
 
 def _field_label(unit: Unit) -> bool:
-    """ "Source:", "Date:": a label whose value is on the next line."""
-    return unit.words <= 2 and unit.text.endswith(":")
+    """ "Source:", "Date:", "News provided by": a label whose value is on the next line."""
+    if unit.words <= 2 and unit.text.endswith(":"):
+        return True
+    words = unit.text.lower().split()
+    return 2 <= len(words) <= 4 and words[-1] in load_lexicon().stopwords and not unit.sentence
 
 
 def _sentences(unit: Unit) -> bool:
@@ -116,14 +143,18 @@ def _near_body(units: list[Unit], body_start: int) -> list[int]:
         navigation = navigation + 1 if unit.role == "chrome" and (unit.bullet or unit.link_density >= 0.5) else 0
         if navigation >= NAVIGATION:
             break  # a menu stands between the masthead (and its tagline) and the story
-        if i > 0 and _field_label(units[i - 1]):
+        if (i > 0 and _field_label(units[i - 1])) or _field_label(unit):
             continue  # "Source:" then "Lakeshore Institute of Technology": a field's value
         if is_candidate(unit) and not _tagline(units, i):
             group.append(i)
-        elif unit.role in ("chrome", "meta") or not re.search(r"[^\W\d_]", unit.text):
+        elif unit.role in ("chrome", "meta") or _address(unit) or not re.search(r"[^\W\d_]", unit.text):
             continue
         elif not group and (is_label(unit) or (_sentences(unit) and _above_header(units, i, body_start))):
             continue  # a name line, or sentences above the byline or date (a standfirst, a caption)
+        elif not group and _sentences(unit) and TWO_SENTENCES.search(unit.text) and i == body_start - 1:
+            continue  # a caption with its credit right above the story
+        elif not group and unit.bullet and unit.role == "item":
+            continue  # highlights under the headline
         elif not group and (unit.words < MIN_WORDS or unit.text.endswith(("…", "..."))):
             continue  # a word or two between the headline and the story ("FULL STORY", "Video player loading…")
         else:
@@ -138,13 +169,15 @@ def choose_title(
     hints: list[str],
     shown: list[str] = (),
     fallback: list[str] = (),
+    addresses: list[str] = (),
 ) -> Headline:
     """The headline among ``units`` above ``body_start``.
 
     ``trusted`` are titles a page states for itself in front matter, taken as they are. ``shown`` are
     the page's `<h1>` headings: a line that is one wins. ``hints`` (`og:title`, `<title>`, JSON-LD) are
-    short forms for sharing: they confirm a line. ``fallback`` (`og:title`, JSON-LD) stands in when no
-    line qualifies; a `<title>` alone never does (it is often the site's name and tagline).
+    short forms for sharing: they confirm a line, as the slug of one of the page's ``addresses`` does.
+    ``fallback`` (`og:title`, JSON-LD) stands in when no line qualifies; a `<title>` alone never does
+    (it is often the site's name and tagline).
     """
     suffix = next((tail for tail in (split_suffix(t)[1] for t in [*trusted, *hints]) if tail), None)
     for text in trusted:
@@ -154,10 +187,16 @@ def choose_title(
     above = [i for i in range(min(body_start, len(units))) if is_candidate(units[i])]
     headings = {normalised(text) for text in shown}
     hinted = {normalised(split_suffix(text)[0]) for text in hints}
+    slugs = [slug_words(url) for url in addresses]
+    stated = [i for i in range(min(body_start, len(units))) if MIN_WORDS <= units[i].words <= MAX_WORDS]
+    twice = [i for i in stated if units[i].key in headings and units[i].key in hinted and not is_label(units[i])]
+    if twice:  # the `<h1>` and the `<title>` agree: the page states it twice, whatever the line looks like
+        return _headline(units, twice[-1], suffix)
     for test in (
         lambda i: units[i].key in headings,
         lambda i: normalised(split_suffix(units[i].text)[0]) in hinted,
         lambda i: units[i].repeats > 1 or sum(normalised(split_suffix(u.text)[0]) == units[i].key for u in units) > 1,
+        lambda i: _matches_slug(units[i], slugs),
     ):
         confirmed = [i for i in above if test(i)]
         if confirmed:
@@ -166,12 +205,18 @@ def choose_title(
     if not group:
         stand_in = next((split_suffix(t)[0] for t in fallback if len(split_suffix(t)[0].split()) >= MIN_WORDS), None)
         return Headline(stand_in, None, suffix)
+    marked = [i for i in group if units[i].kind == "heading"]
+    if marked and marked[-1] != group[-1]:
+        group = group[: group.index(marked[-1]) + 1]  # the markup's heading over a name or caption line under it
     last = group[-1]
     header = [u for u in units[last + 1 : body_start] if u.role != "chrome"]
     before_byline = bool(header) and header[0].role == "meta"
     adjacent = len(group) >= 2 and all(u.role == "chrome" for u in units[group[-2] + 1 : last])
     if adjacent and _standfirst(units[last], units[group[-2]], before_byline):
         last = group[-2]
+    elif last - 1 in group and units[last].text[:1].islower() and not units[last - 1].sentence:
+        title, tail = split_suffix(f"{units[last - 1].text} {units[last].text}")  # a headline set on two lines
+        return Headline(title, last - 1, suffix or tail)
     return _headline(units, last, suffix)
 
 

@@ -193,6 +193,7 @@ SKIP_TAGS = frozenset(
         "textarea",
     ]
 )
+YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 HEADING_TAGS = frozenset(["h1", "h2", "h3", "h4", "h5", "h6"])
 META_KEYS = {
     # HTML metadata (meta tags, JSON-LD) -> the front-matter-like key it states
@@ -249,6 +250,12 @@ def _render(root) -> list[Block]:
         block = tag in BLOCK_TAGS
         if block:
             flush("heading" if tag in HEADING_TAGS else "list_item" if tag == "li" else "paragraph")
+        if tag == "time" and element.get("datetime") and not YEAR.search(element.text_content()):
+            # "Published <time datetime=2025-02-18T14:05>3 hours ago</time>": the date the markup states
+            current["parts"].append(" " + element.get("datetime").strip() + " ")
+            if element.tail:
+                current["parts"].append(element.tail)
+            return
         link = in_link or tag == "a"
         if tag == "a" and element.get("href"):
             current["links"].append(element.get("href"))
