@@ -77,6 +77,28 @@ def _names(text: str, lexicon: Lexicon) -> list[str]:
     return list(dict.fromkeys([*people.__wrapped__(text), *speakers]))  # uncached: conversation text is new
 
 
+def _referents(last_user: str, last_answer: str, lexicon: Lexicon) -> list[str]:
+    """Who "he" or "she" most likely is, best first. After a who-question the answer's new person is the
+    focus ("Who did Akazawa meet?" ... "what did he say?": the one he met); otherwise the person the
+    question and its answer share ("When did Kato clarify ...?"), then the answer's, then the question's."""
+    in_answer, in_question = _names(last_answer, lexicon), _names(last_user, lexicon)
+    asked = last_user.lower()
+
+    def mentioned(name: str) -> bool:
+        return name.split()[-1].lower() in asked
+
+    if _asks_for_a_person(last_user, lexicon):
+        ranked = [n for n in in_answer if not mentioned(n)] + [n for n in in_answer if mentioned(n)]
+    else:
+        ranked = [n for n in in_answer if mentioned(n)] + [n for n in in_answer if not mentioned(n)]
+    return list(dict.fromkeys(ranked + in_question))
+
+
+def _asks_for_a_person(question: str, lexicon: Lexicon) -> bool:
+    low = " ".join(question.lower().split())
+    return any(kind == "person" and (low == o or low.startswith(o + " ")) for o, kind in lexicon.answer_openings)
+
+
 def resolve_turns(question: str, history: list[Turn], lexicon: Lexicon | None = None) -> Resolution:
     """The question, made self-contained with the entities and terms of the conversation so far.
 
@@ -90,13 +112,14 @@ def resolve_turns(question: str, history: list[Turn], lexicon: Lexicon | None = 
     last_user = next((t.content for t in reversed(history) if t.role == "user"), "")
     last_answer = next((t.content for t in reversed(history) if t.role == "assistant"), "")
     resolved = question
-    named = _names(last_answer, lexicon) + _names(last_user, lexicon)
+    named = _referents(last_user, last_answer, lexicon)
     if named and found["person"].search(question):
         resolved = found["person"].sub(
             lambda m: named[0] + ("'s" if m.group(1).lower() == "his" else ""), resolved, count=1
         )
     context = [last_user]
-    context += [n for n in _names(last_answer, lexicon) if n not in last_user and n not in resolved][:CONTEXT_NAMES]
+    if resolved == question:  # once "he" is named, the answer's other people would pull the search off him
+        context += [n for n in _names(last_answer, lexicon) if n not in last_user and n not in resolved][:CONTEXT_NAMES]
     if last_answer and found["statement"].search(question):
         context.append(" ".join(last_answer.split()[:CONTEXT_WORDS]))
     return Resolution(resolved, " ".join(c for c in context if c))

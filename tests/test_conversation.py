@@ -46,6 +46,21 @@ def test_reference_to_a_statement_carries_the_earlier_answer():
     assert "Japanese-made vehicles" in resolved
 
 
+MEETING = "The harbour master Ana Ruiz met Transport Secretary Tom Lee in the capital on Monday."
+
+
+def test_after_a_who_question_he_is_the_person_the_answer_named():
+    history = [Turn("user", "Who did Ruiz meet in the capital?"), Turn("assistant", MEETING)]
+    resolved = resolve("what did he promise her?", history)
+    assert resolved.startswith("what did Tom Lee promise her?")
+    assert "Ana Ruiz" not in resolved  # the answer's other people would pull the search off him
+
+
+def test_after_another_question_he_is_the_person_it_asked_about():
+    history = [Turn("user", "When did Lee meet the harbour master?"), Turn("assistant", MEETING)]
+    assert resolve("what did he promise?", history).startswith("what did Tom Lee promise?")
+
+
 def test_surname_alone_is_found_as_speaker():
     history = [
         Turn("user", "When did he clarify?"),

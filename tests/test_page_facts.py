@@ -326,6 +326,9 @@ def test_the_masthead_linking_home_names_the_outlet_and_a_byline_does_not() -> N
         "Materials provided by the Harbour Institute. Note: Content may be edited for style and length.",
         "The Harbour Post is not responsible for the content of external internet sites.",
         "Residents wait for the ferry at the terminal. (Representational)",
+        "A dredger works the channel in August 2024. Photo by Kyle Brannigan, Harbour Photo Services.",
+        "Volunteers fill sandbags at the harbour on Tuesday. (Photo courtesy of the Harbour Board)",
+        "The channel five months after the storm. (Supplied: Harbour Landcare)",
     ],
 )
 def test_closing_notes_and_captions_are_chrome(line: str) -> None:
@@ -343,6 +346,11 @@ def test_closing_notes_and_captions_are_chrome(line: str) -> None:
         "This video can not be played. To play this video you need to enable JavaScript.",
         "We and our 142 partners store and access information on your device.",
         "This article is republished from The Harbour Review under a Creative Commons license.",
+        "Watch Ana Ruiz's full report from the harbour in the player above.",
+        "Stay updated: join the Harbour Daily Viber community for storm alerts.",
+        "Listen to Quayside Talks, our shipping podcast, episode 86.",
+        "This story was produced in partnership with the Coastal Reporting Fellowship.",
+        "The views expressed here do not necessarily reflect the views of the Harbour Post.",
     ],
 )
 def test_prose_shaped_chrome_inside_or_after_the_story_is_dropped(line: str) -> None:
@@ -487,3 +495,59 @@ def test_social_promotions_are_neither_headline_nor_article(line: str) -> None:
     doc = page(f"Harbour fees rise to pay for dredging\nBy Ana Ruiz\nJune 11, 2025 8:41 pm\n{line}\n\n{BODY}")
     assert doc.title == "Harbour fees rise to pay for dredging"
     assert line[:25] not in doc.text
+
+
+@pytest.mark.parametrize(
+    "thread",
+    [
+        '3 thoughts on "Harbour fees rise to pay for dredging"\n\nGary P. says:\n7th June 2023 at 6:42 pm\n\n'
+        "Finally the council has done something about the silt in the channel.",
+        "Gary P. says:\n7th June 2023 at 6:42 pm\n\nFinally the council has done something about the silt in the "
+        "channel.\n\nReply\n\nMaureen L. says:\n7th June 2023 at 8:15 pm\n\nWould be nice if they had done it sooner.",
+        "Re: Harbour fees rise to pay for dredging\nPost by Gary_P » Tue Feb 18, 2025 8:31 pm\n\nFinally the council "
+        "has done something about the silt in the channel.",
+    ],
+    ids=["WordPress header", "name lines over dates", "forum replies"],
+)
+def test_a_comment_thread_after_the_story_is_not_article_text(thread: str) -> None:
+    doc = page(f"Harbour fees rise to pay for dredging\nBy Ana Ruiz\nJune 7, 2023\n\n{BODY}\n\n{thread}")
+    assert "silt in the channel" not in doc.text
+    assert BODY.split("\n\n")[-1][:40] in doc.text
+
+
+def test_a_says_line_inside_the_story_does_not_end_it() -> None:
+    paragraphs = BODY.split("\n\n")
+    text = "\n\n".join([paragraphs[0], "The board's report says:", paragraphs[1], paragraphs[2]])
+    doc = page(f"Harbour fees rise to pay for dredging\nBy Ana Ruiz\n\n{text}")
+    assert paragraphs[2][:40] in doc.text
+
+
+def test_an_authors_bio_after_a_label_is_chrome() -> None:
+    bio = "About the author: Lena Ortiz is a freelance science writer based in Portside. She covers the coast."
+    doc = page(f"Harbour fees rise to pay for dredging\nBy Lena Ortiz\n\n{BODY}\n\n{bio}")
+    assert "freelance science writer" not in doc.text
+    assert BODY.split("\n\n")[-1][:40] in doc.text
+
+
+def test_a_pull_quote_the_story_says_again_is_not_said_twice() -> None:
+    paragraphs = BODY.split("\n\n")
+    pull = "“We have not raised fees in six years and the channel is silting up.”"
+    text = "\n\n".join([paragraphs[0], pull, *paragraphs[1:]])
+    doc = page(f"Harbour fees rise to pay for dredging\nBy Ana Ruiz\n\n{text}")
+    assert doc.text.count("have not raised fees in six years") == 1
+
+
+def test_a_read_time_with_a_view_count_does_not_hide_the_headline() -> None:
+    doc = page(
+        f"NEWS\n\nHarbour fees rise to pay for dredging\nWritten by Ana Ruiz\n4 min read · 1,284 Views\n\n{BODY}"
+    )
+    assert doc.title == "Harbour fees rise to pay for dredging"
+
+
+def test_an_og_title_naming_the_site_is_no_stand_in_headline() -> None:
+    html = '<html><head><meta property="og:title" content="Harbour Quarterly — Long reads from the coast"></head>'
+    html += "<body><p>Harbour Quarterly</p><h1>Features</h1>"
+    html += "".join(f"<p>{p}</p>" for p in BODY.split("\n\n")) + "</body></html>"
+    doc = page(html, ".html")
+    assert doc.title is None
+    assert "no title found" in doc.warnings

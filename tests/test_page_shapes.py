@@ -1,10 +1,10 @@
 """Ingestion on the page-shape development set (tests/fixtures/pages/), gated on the floors it meets.
 
 The tuning splits are what the rules were written from; the held-out splits (`heldout/`, `final/` ...
-`final7/`) were written by helpers who never saw the code, and no rule was tuned on their misses.
-`final6/` was written beside `tune7/` and read once, after the seventh round; `final7/` beside `tune8/`,
-and read once, after the eighth. Their floors are what they measured (docs/quality.md has the
-history); raise them, never lower them.
+`final9/`) were written by helpers who never saw the code, and no rule was tuned on their misses. The
+later ones were each read once, after the round they measure (`final6/` after the seventh, `final7/`
+after the eighth, `final8/` and `final9/` after the ninth). Their floors are what they measured
+(docs/quality.md has the history); raise them, never lower them.
 """
 
 from __future__ import annotations
@@ -23,17 +23,20 @@ FLOORS = {
     "tune3": (1.0, 1.0, 0.95, 1.0, 0.0),
     "tune4": (1.0, 1.0, 0.9, 1.0, 0.0),
     "tune5": (1.0, 1.0, 0.85, 1.0, 0.013),
-    "tune6": (1.0, 0.95, 0.85, 1.0, 0.057),
-    "tune7": (1.0, 1.0, 0.8, 0.98, 0.078),
-    "tune8": (1.0, 0.95, 0.9, 1.0, 0.082),
-    "heldout": (0.85, 0.68, 1.0, 1.0, 0.032),
+    "tune6": (1.0, 0.95, 0.85, 1.0, 0.029),
+    "tune7": (1.0, 1.0, 0.8, 0.98, 0.039),
+    "tune8": (1.0, 0.95, 0.9, 1.0, 0.052),
+    "tune9": (1.0, 0.95, 0.9, 0.96, 0.062),
+    "heldout": (0.85, 0.68, 1.0, 1.0, 0.016),
     "final": (1.0, 0.81, 0.875, 0.979, 0.033),
     "final2": (0.93, 0.83, 0.88, 0.98, 0.0),
-    "final3": (0.92, 0.87, 0.81, 0.979, 0.053),
+    "final3": (1.0, 0.87, 0.81, 0.979, 0.035),
     "final4": (1.0, 0.93, 0.81, 1.0, 0.082),
     "final5": (0.85, 0.81, 0.81, 1.0, 0.046),
-    "final6": (1.0, 0.75, 0.87, 1.0, 0.078),
-    "final7": (0.94, 0.8, 0.75, 1.0, 0.067),
+    "final6": (1.0, 0.75, 0.87, 1.0, 0.062),
+    "final7": (0.94, 0.8, 0.75, 1.0, 0.045),
+    "final8": (0.94, 0.75, 0.8, 1.0, 0.106),
+    "final9": (0.88, 0.8, 1.0, 0.983, 0.147),
 }
 
 

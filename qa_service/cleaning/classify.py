@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import pairwise
 
 from ..lexicon import load_lexicon
 from .dates import is_date_only, is_relative_time, line_candidates
@@ -114,6 +115,43 @@ def _drop_repeated_prose(units: list[Unit]) -> None:
             unit.role = "chrome"
 
 
+QUOTE_MARKS = "\"“‘'«"
+PULL_QUOTE_SOURCES = 20  # paragraphs a pull quote's rarest word pair may point at (bounds the cost)
+
+
+def _drop_pull_quotes(units: list[Unit]) -> None:
+    """A short quotation whose wording the story says again inside a longer paragraph (four in five of its
+    word pairs) is a pull quote: the story keeps the paragraph, not the copy."""
+    pairs_of = {u.index: _bigrams(u.key) for u in units if u.words >= 12}
+    holding: dict[tuple[str, str], list[int]] = {}
+    for index, pairs in pairs_of.items():
+        for pair in pairs:
+            holding.setdefault(pair, []).append(index)
+    for unit in units:
+        if not (5 <= unit.words <= 40 and unit.role in ("prose", "short") and unit.text[:1] in QUOTE_MARKS):
+            continue
+        own = _bigrams(unit.key)
+        # The paragraphs holding its rarest word pair (itself aside); pairs that many paragraphs share
+        # are no evidence, and skipping them keeps the cost linear on pages of repeated lines.
+        postings = [holding[pair] for pair in own if 0 < len(holding.get(pair, ())) <= PULL_QUOTE_SOURCES]
+        rarest = min((found for found in postings if set(found) - {unit.index}), key=len, default=[])
+        longer = [i for i in rarest if units[i].words > unit.words + 3]
+        if any(len(own & pairs_of[i]) >= 0.8 * len(own) for i in longer):
+            unit.role = "chrome"
+
+
+def _bigrams(key: str) -> set[tuple[str, str]]:
+    words = key.split()
+    return set(pairwise(words))
+
+
+def _comment_threads(units: list[Unit], rules: Rules) -> None:
+    """A commenter's name line over a date line starts a thread: it ends the article like "3 Comments"."""
+    for unit, below in pairwise(units):
+        if below.role == "meta" and unit.role != "meta" and rules.is_commenter(unit.text):
+            unit.role = "end"
+
+
 def _runs(units: list[Unit]) -> list[tuple[int, int, int]]:
     """Runs of prose as (first, last, prose words): a gap of more than MAX_GAP units or a section end
     separates two runs."""
@@ -144,6 +182,8 @@ def layout(units: list[Unit], rules: Rules) -> Layout:
         unit.role = unit.role or _initial_role(unit, rules)
     _drop_teaser_cards(units)
     _drop_repeated_prose(units)
+    _drop_pull_quotes(units)
+    _comment_threads(units, rules)
     runs = _runs(units)
     if not runs:
         return Layout(len(units), len(units))
@@ -205,7 +245,8 @@ def _about_author(text: str, author: str | None, rules: Rules) -> bool:
     """The author's bio: "Jane Doe is a reporter ...", or any paragraph that opens with the byline's name."""
     if author and len(author.split()) >= 2 and text.startswith(author.split(",")[0].strip() + " "):
         return True
-    return rules.is_author_box(text, author)
+    label = re.match(r"^[^:]{3,30}:\s+(?=[A-Z])", text)  # "About the author: Jane Doe is ..."
+    return rules.is_author_box(text, author) or bool(label and rules.is_author_box(text[label.end() :], author))
 
 
 def paragraphs(kept: list[Unit]) -> list[list[str]]:

@@ -203,7 +203,17 @@ def choose_title(
             return _headline(units, confirmed[-1], suffix)
     group = _near_body(units, body_start)
     if not group:
-        stand_in = next((split_suffix(t)[0] for t in fallback if len(split_suffix(t)[0].split()) >= MIN_WORDS), None)
+        names = {u.key for u in units if is_label(u)}  # "Meridian Quarterly — Long reads ...": the site's own
+        stand_in = next(
+            (
+                split_suffix(t)[0]
+                for t in fallback
+                if len(split_suffix(t)[0].split()) >= MIN_WORDS
+                and normalised(split_suffix(t)[0]) not in names
+                and not any(normalised(part) in names for part in SEPARATORS.split(t))
+            ),
+            None,
+        )
         return Headline(stand_in, None, suffix)
     marked = [i for i in group if units[i].kind == "heading"]
     if marked and marked[-1] != group[-1]:

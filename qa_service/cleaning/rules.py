@@ -21,6 +21,8 @@ def _first(patterns: tuple[re.Pattern[str], ...], line: str) -> re.Match[str] | 
 class Rules:
     chrome_lines: tuple[re.Pattern[str], ...]
     section_ends: tuple[re.Pattern[str], ...]
+    comment_headers: tuple[re.Pattern[str], ...]
+    commenter_lines: tuple[re.Pattern[str], ...]
     site_header_lines: tuple[re.Pattern[str], ...]
     photo_credits: tuple[re.Pattern[str], ...]
     byline_lines: tuple[re.Pattern[str], ...]
@@ -34,7 +36,13 @@ class Rules:
         return _first(self.chrome_lines, line) is not None
 
     def ends_article(self, line: str) -> bool:
+        if _first(self.comment_headers, line.strip()) is not None:
+            return True
         return len(line.split()) <= 6 and _first(self.section_ends, line.strip(" :•|")) is not None
+
+    def is_commenter(self, line: str) -> bool:
+        """ "Gary P. says:": a commenter's name line (a thread starts there when a date line follows)."""
+        return _first(self.commenter_lines, line.strip()) is not None
 
     def is_site_header(self, line: str) -> bool:
         return _first(self.site_header_lines, line) is not None
@@ -76,6 +84,8 @@ def load_rules() -> Rules:
     return Rules(
         chrome_lines=_compile(raw["chrome_lines"]),
         section_ends=_compile(raw["section_ends"]),
+        comment_headers=_compile(raw["comment_headers"]),
+        commenter_lines=_compile(raw["commenter_lines"]),
         site_header_lines=_compile(raw["site_header_lines"]),
         photo_credits=_compile(raw["photo_credits"]),
         byline_lines=_compile(raw["byline_lines"]),
