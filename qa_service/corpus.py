@@ -61,9 +61,8 @@ def corpus_fingerprint(settings: Settings) -> str:
             settings.catalog_name,
         ]
     ).encode()
-    extra += (
-        rules_bytes() + lexicon_bytes() + pipeline_code_bytes()
-    )  # editing the rules or word lists changes what every page cleans to
+    # Editing the rules, the word lists or the pipeline's code changes what every page cleans to.
+    extra += rules_bytes() + lexicon_bytes() + pipeline_code_bytes()
     catalog = settings.catalog_path
     if catalog.is_file():
         extra += catalog.read_bytes()

@@ -409,7 +409,7 @@ def test_highlights_and_a_provided_by_label_under_a_release_headline_are_stepped
     assert page(head + BODY).title == "Harbour Board Reports Record Third Quarter Revenue; Raises Outlook"
 
 
-def test_the_addresss_slug_picks_the_headline_over_the_standfirst() -> None:
+def test_the_address_slug_picks_the_headline_over_the_standfirst() -> None:
     head = "This is a cache of https://news.example/local/harbour-fees-rise-to-pay-for-dredging-4471209.\n\n"
     head += "Harbour fees rise to pay for dredging\nShipping lines say the new charges put the winter season at risk\n"
     head += "Ana Ruiz\nPublished Sep. 16, 2021 at 5:45 p.m.\n\n"

@@ -32,7 +32,7 @@ def is_feed(text: str) -> bool:
 
 
 def feed_page(text: str) -> FeedPage | None:
-    """The feed's first item as an HTML page, or None when ``text`` is not a feed with an item."""
+    """The feed's item with the most text as an HTML page, or None when ``text`` is not a feed with an item."""
     if not is_feed(text):
         return None
     import feedparser

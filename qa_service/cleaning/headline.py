@@ -1,12 +1,13 @@
 """The headline: chosen among candidates, never a breadcrumb, tagline, label, teaser, widget or list item.
 
 The page's own statements come first: a front-matter title, `og:title` or a JSON-LD headline. Then a
-line that the page confirms: one that matches its `<title>` or `<h1>`, or one it repeats. Otherwise
-the headline is found by position. Just above the article stand the header lines: the byline, the
-dates and captions, and, above those, the headline (sometimes followed by a standfirst, which is
-longer and reads like a sentence). A headline list above the headline ("TRENDING") ends where the
-headline begins, so the last headline-shaped line above the article is taken, not the first. When
-nothing qualifies there is no title: a warning is better than chrome.
+line that the page confirms: one that matches its `<title>` or `<h1>`, one it repeats, or one that holds
+the words of its address's slug. Otherwise the headline is found by position. Just above the article
+stand the header lines: the byline, the dates and captions, and, above those, the headline (sometimes
+followed by a standfirst, which is longer and reads like a sentence, or set on two lines). A headline
+list above the headline ("TRENDING") ends where the headline begins, so the last headline-shaped line
+above the article is taken, not the first. When nothing qualifies there is no title: a warning is
+better than chrome.
 """
 
 from __future__ import annotations
