@@ -551,3 +551,36 @@ def test_an_og_title_naming_the_site_is_no_stand_in_headline() -> None:
     doc = page(html, ".html")
     assert doc.title is None
     assert "no title found" in doc.warnings
+
+
+@pytest.mark.parametrize(
+    "paragraph",
+    [
+        "On the podcast this week: can harbours electrify fast enough? Listen to Quayside Talks, episode 86.",
+        "Is your yard ready? Download Portside Solutions' free whitepaper on electric cranes.",
+        "Save 15% on the Voltra C3 at Cyclehaus this week with code GEAR15.",
+        "Explore what HarbourPulse can do for you:",
+        "Forward it to a friend.",
+        "Support the Harbour Weekly with a paid subscription from $5 a month.",
+    ],
+)
+def test_a_short_paragraph_holding_a_promotion_is_chrome(paragraph: str) -> None:
+    paragraphs = BODY.split("\n\n")
+    text = "\n\n".join([paragraphs[0], paragraph, *paragraphs[1:]])
+    doc = page(f"Harbour fees rise to pay for dredging\nBy Ana Ruiz\n\n{text}")
+    assert paragraph[:30] not in doc.text
+    assert paragraphs[-1][:40] in doc.text
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Tickets go on sale on Friday for the harbour festival, the organisers said.",
+        "Engineers worked with the code base for years before the port's systems were replaced.",
+        "Readers can download the council's report from its website, the chair said.",
+    ],
+)
+def test_news_that_mentions_tickets_code_or_downloads_is_kept(sentence: str) -> None:
+    paragraphs = BODY.split("\n\n")
+    text = "\n\n".join([paragraphs[0], sentence, *paragraphs[1:]])
+    assert sentence[:40] in page(f"Harbour fees rise to pay for dredging\nBy Ana Ruiz\n\n{text}").text

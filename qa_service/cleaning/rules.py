@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
+PROMOTION_WORDS = 45  # a promotion is a short paragraph of its own; a longer one is the story's
+SENTENCE_START = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“])")
+
 
 def _compile(patterns: list[str], flags: int = re.I) -> tuple[re.Pattern[str], ...]:
     return tuple(re.compile(p, flags) for p in patterns)
@@ -20,6 +23,7 @@ def _first(patterns: tuple[re.Pattern[str], ...], line: str) -> re.Match[str] | 
 @dataclass(frozen=True)
 class Rules:
     chrome_lines: tuple[re.Pattern[str], ...]
+    promotions: tuple[re.Pattern[str], ...]
     section_ends: tuple[re.Pattern[str], ...]
     comment_headers: tuple[re.Pattern[str], ...]
     commenter_lines: tuple[re.Pattern[str], ...]
@@ -33,7 +37,11 @@ class Rules:
     outlet_lines: tuple[re.Pattern[str], ...]
 
     def is_chrome(self, line: str) -> bool:
-        return _first(self.chrome_lines, line) is not None
+        if _first(self.chrome_lines, line) is not None:
+            return True
+        if len(line.split()) > PROMOTION_WORDS:
+            return False
+        return any(_first(self.promotions, sentence) is not None for sentence in SENTENCE_START.split(line))
 
     def ends_article(self, line: str) -> bool:
         if _first(self.comment_headers, line.strip()) is not None:
@@ -83,6 +91,7 @@ def load_rules() -> Rules:
     raw = tomllib.loads(rules_bytes().decode("utf-8"))
     return Rules(
         chrome_lines=_compile(raw["chrome_lines"]),
+        promotions=_compile(raw["promotions"]),
         section_ends=_compile(raw["section_ends"]),
         comment_headers=_compile(raw["comment_headers"]),
         commenter_lines=_compile(raw["commenter_lines"]),
