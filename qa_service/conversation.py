@@ -87,16 +87,13 @@ def _referents(last_user: str, last_answer: str, lexicon: Lexicon) -> list[str]:
     def mentioned(name: str) -> bool:
         return name.split()[-1].lower() in asked
 
-    if _asks_for_a_person(last_user, lexicon):
+    from .analysis import answer_type  # analysis imports this module: resolved at call time
+
+    if answer_type(last_user, lexicon) == "person":
         ranked = [n for n in in_answer if not mentioned(n)] + [n for n in in_answer if mentioned(n)]
     else:
         ranked = [n for n in in_answer if mentioned(n)] + [n for n in in_answer if not mentioned(n)]
     return list(dict.fromkeys(ranked + in_question))
-
-
-def _asks_for_a_person(question: str, lexicon: Lexicon) -> bool:
-    low = " ".join(question.lower().split())
-    return any(kind == "person" and (low == o or low.startswith(o + " ")) for o, kind in lexicon.answer_openings)
 
 
 def resolve_turns(question: str, history: list[Turn], lexicon: Lexicon | None = None) -> Resolution:

@@ -504,7 +504,8 @@ def staleness(settings: Settings, manifest: Manifest) -> str | None:
     if manifest.model != settings.model:
         return f"index was built with model {manifest.model!r}, settings ask for {settings.model!r}"
     if manifest.fingerprint != corpus_fingerprint(settings):
-        return f"sources in {settings.source_dir} changed since the index was built"
+        changed = f"sources in {settings.source_dir}, or the rules and code that clean them, changed"
+        return f"{changed} since the index was built"
     variant = "onnx-int8" if settings.embed_int8 else settings.embed_backend
     return compatible(manifest.identity, served_identity(settings.model, variant, settings.model_cache_dir))
 

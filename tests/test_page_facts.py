@@ -27,6 +27,16 @@ def page(text: str, suffix: str = ".txt") -> Document:
     return clean_document(RawFile(Path(f"page{suffix}"), "page", suffix, text))
 
 
+def with_paragraph(line: str) -> Document:
+    """The tiny story with ``line`` as its second paragraph."""
+    paragraphs = BODY.split("\n\n")
+    text = "\n\n".join([paragraphs[0], line, *paragraphs[1:]])
+    return page(f"Harbour fees rise to pay for dredging\nBy Ana Ruiz\n\n{text}")
+
+
+LAST_PARAGRAPH = BODY.split("\n\n")[-1]
+
+
 @pytest.mark.parametrize(
     ("header", "expected"),
     [
@@ -354,11 +364,9 @@ def test_closing_notes_and_captions_are_chrome(line: str) -> None:
     ],
 )
 def test_prose_shaped_chrome_inside_or_after_the_story_is_dropped(line: str) -> None:
-    paragraphs = BODY.split("\n\n")
-    text = "\n\n".join([paragraphs[0], line, *paragraphs[1:]])
-    doc = page(f"Harbour fees rise to pay for dredging\nBy Ana Ruiz\n\n{text}")
+    doc = with_paragraph(line)
     assert line[:30] not in doc.text
-    assert paragraphs[-1][:40] in doc.text
+    assert LAST_PARAGRAPH[:40] in doc.text
 
 
 def test_a_cached_pages_snapshot_date_is_not_its_publication_date() -> None:
@@ -516,10 +524,8 @@ def test_a_comment_thread_after_the_story_is_not_article_text(thread: str) -> No
 
 
 def test_a_says_line_inside_the_story_does_not_end_it() -> None:
-    paragraphs = BODY.split("\n\n")
-    text = "\n\n".join([paragraphs[0], "The board's report says:", paragraphs[1], paragraphs[2]])
-    doc = page(f"Harbour fees rise to pay for dredging\nBy Ana Ruiz\n\n{text}")
-    assert paragraphs[2][:40] in doc.text
+    doc = with_paragraph("The board's report says:")
+    assert LAST_PARAGRAPH[:40] in doc.text
 
 
 def test_an_authors_bio_after_a_label_is_chrome() -> None:
@@ -530,10 +536,7 @@ def test_an_authors_bio_after_a_label_is_chrome() -> None:
 
 
 def test_a_pull_quote_the_story_says_again_is_not_said_twice() -> None:
-    paragraphs = BODY.split("\n\n")
-    pull = "“We have not raised fees in six years and the channel is silting up.”"
-    text = "\n\n".join([paragraphs[0], pull, *paragraphs[1:]])
-    doc = page(f"Harbour fees rise to pay for dredging\nBy Ana Ruiz\n\n{text}")
+    doc = with_paragraph("“We have not raised fees in six years and the channel is silting up.”")
     assert doc.text.count("have not raised fees in six years") == 1
 
 
@@ -565,11 +568,9 @@ def test_an_og_title_naming_the_site_is_no_stand_in_headline() -> None:
     ],
 )
 def test_a_short_paragraph_holding_a_promotion_is_chrome(paragraph: str) -> None:
-    paragraphs = BODY.split("\n\n")
-    text = "\n\n".join([paragraphs[0], paragraph, *paragraphs[1:]])
-    doc = page(f"Harbour fees rise to pay for dredging\nBy Ana Ruiz\n\n{text}")
+    doc = with_paragraph(paragraph)
     assert paragraph[:30] not in doc.text
-    assert paragraphs[-1][:40] in doc.text
+    assert LAST_PARAGRAPH[:40] in doc.text
 
 
 @pytest.mark.parametrize(
@@ -581,6 +582,4 @@ def test_a_short_paragraph_holding_a_promotion_is_chrome(paragraph: str) -> None
     ],
 )
 def test_news_that_mentions_tickets_code_or_downloads_is_kept(sentence: str) -> None:
-    paragraphs = BODY.split("\n\n")
-    text = "\n\n".join([paragraphs[0], sentence, *paragraphs[1:]])
-    assert sentence[:40] in page(f"Harbour fees rise to pay for dredging\nBy Ana Ruiz\n\n{text}").text
+    assert sentence[:40] in with_paragraph(sentence).text

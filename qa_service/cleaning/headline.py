@@ -210,7 +210,6 @@ def choose_title(
                 split_suffix(t)[0]
                 for t in fallback
                 if len(split_suffix(t)[0].split()) >= MIN_WORDS
-                and normalised(split_suffix(t)[0]) not in names
                 and not any(normalised(part) in names for part in SEPARATORS.split(t))
             ),
             None,
