@@ -583,3 +583,190 @@ def test_a_short_paragraph_holding_a_promotion_is_chrome(paragraph: str) -> None
 )
 def test_news_that_mentions_tickets_code_or_downloads_is_kept(sentence: str) -> None:
     assert sentence[:40] in with_paragraph(sentence).text
+
+
+# Round ten: shapes from the tune10/ and tune11/ splits, each written here from scratch.
+
+HEADLINE = "Harbour fees rise to pay for dredging"
+
+
+@pytest.mark.parametrize(
+    ("stated", "title", "outlet"),
+    [
+        (f"{HEADLINE} | Business | The Harbour Ledger", HEADLINE, "The Harbour Ledger"),
+        (f"{HEADLINE} — Press releases — Harbour Board", HEADLINE, "Harbour Board"),
+        ("Storm - what we know so far - Daily Post", "Storm - what we know so far", "Daily Post"),
+    ],
+)
+def test_a_section_between_the_headline_and_the_site_is_cut_and_a_dash_inside_stays(stated, title, outlet) -> None:
+    doc = page(f'---\ntitle: "{stated}"\n---\n\n{BODY}', ".md")
+    assert (doc.title, doc.publisher) == (title, outlet)
+
+
+def test_a_kicker_in_capitals_over_the_headline_is_not_a_field_label() -> None:
+    doc = page(f"Home | News | Metro\n\nJUST IN\n{HEADLINE}\nBy Ana Ruiz\nPublished January 14, 2025\n\n{BODY}")
+    assert doc.title == HEADLINE
+
+
+def test_a_hard_wrapped_release_with_blank_lines_between_paragraphs_keeps_headline_and_sentences_apart() -> None:
+    import textwrap
+
+    headline = "Harbour board approves new berth fees to pay for dredging, review finds"
+    standfirst = "Shipping lines could face higher costs as the board moves to clear the silted channel"
+    wrapped = "\n\n".join(textwrap.fill(p, 72) for p in [standfirst, *BODY.split("\n\n")])
+    doc = page(f"HARBOUR BOARD\n\nMEDIA RELEASE\n\n{headline}\n\n{wrapped}\n")
+    assert doc.title == headline
+    assert "Board chair Ana Ruiz said the increase was needed to pay for dredging." in doc.text
+    assert "welcomed the dredging plan, which should let larger vessels call at the port." in doc.text
+
+
+def test_a_deck_in_sentence_case_under_a_headline_in_title_case_is_not_the_title() -> None:
+    headline = "Harbour Board Commissions 42 Tide Gauges Across The Outer Islands"
+    deck = "Network to improve storm surge warnings for island communities"
+    doc = page(f"Home | Releases | Photos | Archive\n\n{headline}\n{deck}\nPosted On: 11 MAR 2025 4:32PM\n\n{BODY}")
+    assert doc.title == headline
+
+
+def test_a_tagline_above_the_menu_is_not_a_headline_with_the_real_headline_as_its_standfirst() -> None:
+    headline = "Harbour fees rise to pay for dredging as the board approves a new schedule for berths"
+    doc = page(
+        "Thursday, October 23, 2025 | Iloilo City 27°C Light rain\nHARBOUR SENTINEL\nYour window to the western coast\n"
+        f"NEWS | PROVINCES | METRO | BUSINESS\nNews > Provinces\n{headline}\nBy Ana Ruiz\n"
+        f"Published October 22, 2025 9:05 PM\n\n{BODY}"
+    )
+    assert doc.title == headline
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("PRESS RELEASE\nFOR IMMEDIATE RELEASE\n17 September 2025", "2025-09-17"),
+        ("MEDIA RELEASE\nEMBARGOED UNTIL 00:01 AEST THURSDAY 21 AUGUST 2025", "2025-08-21"),
+    ],
+)
+def test_a_press_release_date_over_the_headline_is_its_date(header: str, expected: str) -> None:
+    doc = page(f"Harbour Board\nHome | News | Contact\n\n{header}\n\n{HEADLINE}\n\n{BODY}")
+    assert doc.date == expected
+
+
+@pytest.mark.parametrize(
+    "stamp",
+    [
+        '<abbr class="published" title="2025-02-05T21:14:00+05:30">9:14 PM</abbr>',
+        '<span itemprop="datePublished" content="2025-02-05">Wednesday</span>',
+    ],
+)
+def test_a_date_stated_in_an_attribute_by_microdata_or_hatom(stamp: str) -> None:
+    html = f"<html><body><h1>{HEADLINE}</h1><p>Posted at {stamp}</p>"
+    html += "".join(f"<p>{p}</p>" for p in BODY.split("\n\n")) + "</body></html>"
+    assert page(html, ".html").date == "2025-02-05"
+
+
+@pytest.mark.parametrize(
+    ("text", "suffix", "outlet"),
+    [
+        (
+            f"---\ntitle: {HEADLINE}\nauthor: Ana Ruiz\npublication: The Harbour Letter\n---\n\n{BODY}",
+            ".md",
+            "The Harbour Letter",
+        ),
+        (f"{HEADLINE}\n\n{BODY}\n\n© 2025 Harbour Review Pte Ltd. All rights reserved.", ".txt", "Harbour Review"),
+    ],
+)
+def test_the_outlet_from_a_publication_key_or_a_copyright_line_without_its_legal_suffix(text, suffix, outlet) -> None:
+    assert page(text, suffix).publisher == outlet
+
+
+@pytest.mark.parametrize(
+    ("credit", "source"),
+    [
+        ("Source: Ghana News Agency", "GNA"),
+        ("Source: Bernama | 04/05/2025 09:12", "Bernama"),
+        ("-- BERNAMA", "Bernama"),
+        ("Copyright 2025 Reuters. All rights reserved.", "Reuters"),
+    ],
+)
+def test_a_credit_line_names_the_wire_whatever_its_case(credit: str, source: str) -> None:
+    assert page(f"{HEADLINE}\n\n{BODY}\n\n{credit}").source == source
+
+
+def test_figures_and_symbols_are_not_prose() -> None:
+    ticker = "\n".join(f"IDX{n} 148,212.55 Increased By ▲ 612.40 (0.41%)" for n in range(3))
+    doc = page(f"{ticker}\n\n{HEADLINE}\nBy Ana Ruiz\n\n{BODY}")
+    assert "Increased By" not in doc.text
+    assert doc.title == HEADLINE
+
+
+def test_a_notice_under_a_list_of_dated_headlines_is_not_the_story() -> None:
+    notice = "Harbour Daily republishes material from partner agencies under licence and corrects errors promptly."
+    doc = page(
+        f"{HEADLINE}\nBy Ana Ruiz\n\n{BODY}\n\nFerry trips suspended as seas turn rough (06 Aug 2025)\n"
+        f"Council hires 120 teachers for new term (05 Aug 2025)\n\n{notice}\n\n© 2025 Harbour Daily"
+    )
+    assert notice[:40] not in doc.text
+    assert LAST_PARAGRAPH[:40] in doc.text
+
+
+def test_a_read_more_list_inside_the_story_keeps_the_paragraphs_under_it() -> None:
+    paragraphs = BODY.split("\n\n")
+    text = "\n\n".join(
+        [
+            paragraphs[0],
+            "READ MORE:\n• Ferry trips suspended as seas turn rough\n• Council hires teachers",
+            *paragraphs[1:],
+        ]
+    )
+    doc = page(f"{HEADLINE}\nBy Ana Ruiz\n\n{text}")
+    assert LAST_PARAGRAPH[:40] in doc.text
+
+
+@pytest.mark.parametrize(
+    "bio",
+    [
+        "Ana Ruiz joined the Harbour Ledger in 2022 and covers the port, shipping and the harbour board.",
+        "Ana Ruiz is a social worker and harbour resident. She writes regularly on ageing and neighbourhood life.",
+    ],
+)
+def test_a_bio_after_the_story_is_chrome(bio: str) -> None:
+    doc = page(f"{HEADLINE}\n\n{BODY}\n\nShare: Facebook | X | WhatsApp\n\n{bio}")
+    assert bio[:30] not in doc.text
+
+
+@pytest.mark.parametrize(
+    "paragraph",
+    [
+        "Enjoyed this letter? Subscribe free and The Harbour Letter lands in your inbox every second Wednesday.",
+        "What did you make of the game? Drop your verdict in the comments or WhatsApp us.",
+        "How electric cranes are cutting port emissions. Download the free white paper.",
+        "Listen to Harbour Hour every Saturday from 7am on Coast Radio 96.4 FM.",
+        "This story was automatically aggregated from the publisher's feed.",
+    ],
+)
+def test_more_promotions_and_notices_are_chrome(paragraph: str) -> None:
+    doc = with_paragraph(paragraph)
+    assert paragraph[:30] not in doc.text
+    assert LAST_PARAGRAPH[:40] in doc.text
+
+
+def test_a_discussion_under_the_post_is_not_the_story() -> None:
+    comment = "We moved to electric cranes in 2019 and never looked back at the old diesel fleet."
+    doc = page(f"{HEADLINE}\n\n{BODY}\n\nDiscussion about this post\n\nSarah M. Jul 9\n\n{comment}")
+    assert "electric cranes in 2019" not in doc.text
+
+
+def test_a_short_paragraph_after_the_share_bar_and_post_links_is_not_the_story() -> None:
+    footer = "We send a short email once a month and never share your address with anyone."
+    doc = page(
+        f"# {HEADLINE}\n\nBy Ana Ruiz\n\n{BODY}\n\nFacebook X LinkedIn Email\n\n"
+        "[← Fees consultation: your questions answered](/updates/fees)\n\n"
+        f"[Ferry timetable changes from May →](/updates/ferry)\n\n{footer}\n\n© 2025 Harbour Ledger",
+        ".md",
+    )
+    assert footer[:30] not in doc.text
+    assert LAST_PARAGRAPH[:40] in doc.text
+
+
+def test_a_last_paragraph_after_one_advertisement_line_is_kept() -> None:
+    closing = "The board meets again on Tuesday to set the dredging timetable."
+    doc = page(f"{HEADLINE}\nBy Ana Ruiz\n\n{BODY}\n\nAdvertisement\n\n{closing}")
+    assert closing in doc.text

@@ -35,7 +35,7 @@ ADDRESS = re.compile(r"https?://[^\s\"'<>)\]]+")
 FRONT_MATTER = {
     "title": ("title", "headline"),
     "author": ("author", "authors", "byline"),
-    "publisher": ("publisher", "source", "site", "site_name", "sitename"),
+    "publisher": ("publisher", "publication", "source", "site", "site_name", "sitename"),
     "url": ("url", "canonical", "canonical_url", "link", "source_url", "permalink"),
     "published": ("date", "published", "pubdate", "publishdate", "published_at", "created"),
     "updated": ("lastmod", "updated", "modified", "last_modified", "updated_at"),

@@ -20,7 +20,7 @@ from .rules import Rules
 from .units import Unit, normalised
 
 LEGAL_SUFFIX = re.compile(
-    r"[,.]?\s+(?:pvt\.?\s+|pty\.?\s+|\(pty\)\s+)?(?:ltd|limited|inc|llc|l\.?p|plc|gmbh|corp|corporation|co|pty)\.?$"
+    r"[,.]?\s+(?:pvt\.?\s+|pte\.?\s+|pty\.?\s+|\(pty\)\s+)?(?:ltd|limited|inc|llc|l\.?p|plc|gmbh|corp|corporation|co|pty|pte)\.?$"
     r"|\s+(?:—|-)\s+built with .*$",
     re.I,
 )

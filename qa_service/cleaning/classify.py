@@ -152,6 +152,14 @@ def _comment_threads(units: list[Unit], rules: Rules) -> None:
             unit.role = "end"
 
 
+def _listed_story(unit: Unit) -> bool:
+    """Another story in a list: a dated headline ("Clinic closes early – 4 October 2025") or a link in a
+    list of links."""
+    if unit.role == "meta" and unit.words >= 5 and not unit.text.rstrip().endswith((".", "!", "?")):
+        return True
+    return unit.role == "chrome" and unit.kind == "list_item" and unit.link_density >= 0.5
+
+
 def _runs(units: list[Unit]) -> list[tuple[int, int, int]]:
     """Runs of prose as (first, last, prose words): a gap of more than MAX_GAP units or a section end
     separates two runs."""
@@ -189,6 +197,7 @@ def layout(units: list[Unit], rules: Rules) -> Layout:
         return Layout(len(units), len(units))
     first, last, _ = max(runs, key=lambda run: run[2])
     first = _past_standfirst(units, first, last)
+    last = _before_trailing_notice(units, first, last)
     # Short sentences and list items just before the first paragraph belong to it ("WASHINGTON --").
     while first > 0 and units[first - 1].role == "short" and units[first - 1].words >= 4:
         first -= 1
@@ -211,6 +220,24 @@ def _past_standfirst(units: list[Unit], first: int, last: int) -> int:
     if len(before) <= 2 and sum(u.words for u in before) <= 60 and len(after) > len(before):
         return after[0]
     return first
+
+
+def _before_trailing_notice(units: list[Unit], first: int, last: int) -> int:
+    """The run's last paragraph when it stands alone under a list of other stories (a notice, a bio or a
+    disclaimer above the footer) ends the run before that list; a "READ MORE" list inside a story has
+    more of the story under it."""
+    prose = [i for i in range(first, last + 1) if units[i].role == "prose"]
+    if len(prose) < 3:
+        return last
+    before = prose[-2]
+    if sum(_listed_story(u) for u in units[before + 1 : last]) >= 2:
+        return before
+    for k in range(len(prose) - 1, max(len(prose) - 3, 2), -1):  # a tail of one or two short paragraphs
+        gap = units[prose[k - 1] + 1 : prose[k]]
+        tail = [units[i] for i in prose[k:]]
+        if sum(u.role == "chrome" for u in gap) >= 3 and sum(u.words for u in tail) <= 60:
+            return prose[k - 1]
+    return last
 
 
 def _in_list(units: list[Unit], i: int) -> bool:

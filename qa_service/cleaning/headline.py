@@ -37,18 +37,29 @@ class Headline:
 
 
 def split_suffix(text: str) -> tuple[str, str | None]:
-    """ "Flood warnings extended - The Harbor Ledger" -> ("Flood warnings extended", "The Harbor Ledger")."""
-    parts = SEPARATORS.split(text.strip())
-    named = bool(re.search(r"(?:^|\s)[A-Z0-9]|\.[a-z]{2,}", parts[-1]))  # "as it happened" names no site
-    if (
-        len(parts) >= 2
-        and 1 <= len(parts[-1].split()) <= 6
-        and named
-        and len(" ".join(parts[:-1]).split()) >= MIN_WORDS
-    ):
-        head = text.strip()[: text.strip().rfind(parts[-1])]
-        return SEPARATORS.sub(" ", head).strip(" |–—-") if len(parts) > 2 else parts[0].strip(), parts[-1].strip()
-    return text.strip(), None
+    """ "Flood warnings extended - The Harbor Ledger" -> ("Flood warnings extended", "The Harbor Ledger").
+
+    A section named between the headline and the site goes too ("... | Weather | CJRV News"); a dash
+    inside the headline stays."""
+    text = text.strip()
+    cuts = list(SEPARATORS.finditer(text))
+    if not cuts:
+        return text, None
+    site = text[cuts[-1].end() :].strip()
+    head = text[: cuts[-1].start()].strip()
+    named = bool(re.search(r"(?:^|\s)[A-Z0-9]|\.[a-z]{2,}", site))  # "as it happened" names no site
+    if not (1 <= len(site.split()) <= 6 and named and len(head.split()) >= MIN_WORDS):
+        return text, None
+    for cut in reversed(cuts[:-1]):
+        section, rest = text[cut.end() : cuts[-1].start()].strip(), text[: cut.start()].strip()
+        words = section.split()
+        if len(words) > 4 or not words[0][:1].isupper() or re.search(r"[\d?!:\"“”']", section):
+            break
+        if len(rest.split()) < MIN_WORDS:
+            break
+        head = rest
+        cuts = cuts[: cuts.index(cut) + 1]
+    return head, site
 
 
 def slug_words(url: str) -> frozenset[str]:
@@ -98,14 +109,19 @@ def _address(unit: Unit) -> bool:
     return "://" in unit.text or "www." in unit.text.lower()
 
 
-def _standfirst(unit: Unit, above: Unit | None, before_byline: bool) -> bool:
+def _standfirst(unit: Unit, above: Unit | None, before_byline: bool, masthead: bool = False) -> bool:
     """Reads like a sentence under a headline, in sentence case (a headline may be in capitals or title
-    case): long and wordy, or, when it stands right above the byline or date, longer than the line above."""
+    case): long and wordy, or, when it stands right above the byline or date, longer than the line above
+    or under a line in title case (unless that is the ``masthead``'s tagline, among the page's first)."""
     if unit.text.isupper() or unit.capitalised >= 0.5:
         return False
     if (unit.words >= STANDFIRST_WORDS and unit.stop_density >= 0.25) or unit.role == "prose":
         return True
-    return before_byline and above is not None and unit.words >= max(8, above.words * 1.5)
+    if not before_byline or above is None or unit.words < 8:
+        return False
+    # longer than the line above, or a deck in sentence case under a headline in title case
+    title_case = above.capitalised >= 0.4 and unit.capitalised <= 0.2 and above.words >= 8 and not masthead
+    return unit.words >= above.words * 1.5 or title_case
 
 
 def _tagline(units: list[Unit], i: int) -> bool:
@@ -117,11 +133,14 @@ def _tagline(units: list[Unit], i: int) -> bool:
 
 
 def _field_label(unit: Unit) -> bool:
-    """ "Source:", "Date:", "News provided by": a label whose value is on the next line."""
+    """ "Source:", "Date:", "News provided by": a label whose value is on the next line (a kicker set in
+    capitals, "JUST IN", is not)."""
     if unit.words <= 2 and unit.text.endswith(":"):
         return True
     words = unit.text.lower().split()
-    return 2 <= len(words) <= 4 and words[-1] in load_lexicon().stopwords and not unit.sentence
+    return (
+        2 <= len(words) <= 4 and words[-1] in load_lexicon().stopwords and not unit.sentence and not unit.text.isupper()
+    )
 
 
 def _sentences(unit: Unit) -> bool:
@@ -221,8 +240,11 @@ def choose_title(
     last = group[-1]
     header = [u for u in units[last + 1 : body_start] if u.role != "chrome"]
     before_byline = bool(header) and header[0].role == "meta"
-    adjacent = len(group) >= 2 and all(u.role == "chrome" for u in units[group[-2] + 1 : last])
-    if adjacent and _standfirst(units[last], units[group[-2]], before_byline):
+    between = units[group[-2] + 1 : last] if len(group) >= 2 else None  # a menu there: the line above is the masthead's
+    adjacent = between is not None and all(u.role == "chrome" and not is_navigation(u.text) for u in between)
+    upper = group[-2] if len(group) >= 2 else 0
+    masthead = upper == 0 or (upper <= 2 and is_label(units[upper - 1]))  # a site's name, its tagline under it
+    if adjacent and _standfirst(units[last], units[upper], before_byline, masthead):
         last = group[-2]
     elif last - 1 in group and units[last].text[:1].islower() and not units[last - 1].sentence:
         title, tail = split_suffix(f"{units[last - 1].text} {units[last].text}")  # a headline set on two lines

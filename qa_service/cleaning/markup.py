@@ -297,8 +297,21 @@ def _meta(root) -> dict[str, list[str]]:
     for tag in root.iter("h1"):
         add("h1", tag.text_content())
     for tag in root.iter("time"):
-        if tag.get("itemprop", "").lower() == "datepublished" or tag.get("pubdate") is not None:
+        if tag.get("pubdate") is not None:
             add("published", tag.get("datetime"))
+    for tag in root.xpath("//*[@itemprop] | //abbr[@title]"):
+        # microdata (`itemprop="datePublished"`) on any element, and hAtom's `<abbr class="published"
+        # title="2025-02-05T21:14">`: the value stands in an attribute, the text is for people
+        prop, classes = (tag.get("itemprop") or "").lower(), (tag.get("class") or "").split()
+        if tag.tag == "meta":
+            continue
+        if prop == "datepublished" or (tag.tag == "abbr" and "published" in classes):
+            key = "published"
+        elif prop == "datemodified" or (tag.tag == "abbr" and "updated" in classes):
+            key = "updated"
+        else:
+            continue
+        add(key, tag.get("datetime") or tag.get("content") or (tag.get("title") if tag.tag == "abbr" else None))
     for script in root.iter("script"):
         if (script.get("type") or "").lower() == "application/ld+json":
             _json_ld(script.text or "", add)

@@ -19,6 +19,7 @@ SIGN_OFF = re.compile(
     r"[.!?…\"”’')]\s+(?:[A-Z]{2,5}|[a-z]{1,3}/[a-z]{1,3})(?:\s+(?:[A-Z]{2,5}|[a-z]{1,3}/[a-z]{1,3})){0,3}$"
 )
 BULLET = re.compile(r"^(?:[•·▪◦‣*–-]|\d{1,2}[.)])\s")
+DATED_ENDING = re.compile(r"[^\W\d_]\s+\((?=[^()]*\d)[^()]*\b(?:19|20)\d{2}\)$")  # "... supply tightens (Jun 11, 2025)"
 WORD = re.compile(r"[^\W\d_][\w'’-]*", re.UNICODE)
 
 
@@ -49,6 +50,7 @@ class Unit:
     stop_density: float = 0.0  # share of jusText's stop words (which count "news", "western"): how prose-like
     function_density: float = 0.0  # share of the lexicon's function words ("the", "of"): how phrase-like
     capitalised: float = 0.0  # share of words that start with a capital letter
+    wordy: float = 0.0  # share of its tokens that are words, not figures or symbols ("KSE100 148,212.55 ▲")
     repeats: int = 1  # how often the same text occurs on the page
     role: str = ""  # decided later: body, chrome, meta, end, heading, ...
     notes: list[str] = field(default_factory=list)
@@ -59,8 +61,11 @@ class Unit:
 
     @property
     def sentence(self) -> bool:
-        """Ends the way a sentence ends (a headline, label or list of links does not)."""
+        """Ends the way a sentence ends (a headline, label or list of links does not, nor a headline with
+        its date after it: "Port rents rise 2.1% (Jun 11, 2025)")."""
         text = self.text.rstrip()
+        if DATED_ENDING.search(text):
+            return False
         return text.endswith(TERMINAL) or bool(SIGN_OFF.search(text))
 
     @property
@@ -75,7 +80,7 @@ class Unit:
     def prose(self) -> bool:
         """A sentence of running text: long enough, ending like a sentence, dense in function words."""
         ends = self.sentence or self.lead_in  # "Analysts caution that a sale could:" leads into its list
-        return ends and self.words >= 7 and self.stop_density >= 0.2 and self.link_density < 0.5
+        return ends and self.words >= 7 and self.stop_density >= 0.2 and self.link_density < 0.5 and self.wordy >= 0.5
 
     @property
     def headline_shaped(self) -> bool:
@@ -91,6 +96,7 @@ def _features(unit: Unit) -> Unit:
         function = load_lexicon().stopwords
         unit.function_density = sum(t.lower() in function for t in tokens) / len(tokens)
         unit.capitalised = sum(t[:1].isupper() for t in tokens) / len(tokens)
+        unit.wordy = len(tokens) / max(1, unit.words)
     return unit
 
 

@@ -19,6 +19,7 @@ MAX_WIDTH = 110
 MIN_WRAPPED_LINES = 4
 MAX_PARAGRAPH = 10_000  # characters: a text with no paragraph breaks at all is still cut somewhere
 SLACK = 3  # the estimated width may be a few characters over the wrapper's
+LETTER = re.compile(r"[^\W\d_]")
 BULLET = re.compile(r"^\s*(?:[-*•·▪◦‣–]|\d{1,2}[.)])\s")
 
 
@@ -70,8 +71,18 @@ def _ends_sentence(line: str) -> bool:
     return text[:1].islower() or text.endswith((".", "!", '."', ".”"))
 
 
-def _continues(previous: str, line: str, width: int, base_indent: int) -> bool:
-    """Whether ``line`` carries on the paragraph that ``previous`` was cut from."""
+def _blank_lines_break(lines: list[str]) -> bool:
+    """Whether a blank line ends a paragraph: most wrapped lines run straight on to the next, so the
+    blank lines mark breaks (a text that puts one after every line has almost none running on)."""
+    prose = [i for i, line in enumerate(lines[:-1]) if len(line.split()) >= MIN_PROSE_WORDS]
+    running_on = sum(bool(lines[i + 1].strip()) for i in prose)
+    blank_after = len(prose) - running_on
+    return blank_after >= 2 and running_on >= max(MIN_WRAPPED_LINES, len(prose) // 3)
+
+
+def _continues(previous: str, line: str, width: int, base_indent: int, breaks: bool = False) -> bool:
+    """Whether ``line`` carries on the paragraph that ``previous`` was cut from (with ``breaks``, blank
+    lines end paragraphs, so a line under a long one that stops mid-clause carries it on)."""
     prev = previous.rstrip()
     if not prev or not line.strip() or BULLET.match(line) or (BULLET.match(previous) and _indent(line) == 0):
         return False
@@ -79,9 +90,14 @@ def _continues(previous: str, line: str, width: int, base_indent: int) -> bool:
         return False  # header lines of a wrapped page stay lines
     if _indent(line) > base_indent:  # an indented first line opens a paragraph
         return False
+    if not LETTER.search(prev) or not LETTER.search(line):
+        return False  # a rule ("-----") stands alone
+    if breaks and line.rstrip().endswith(":") and len(line.split()) <= 6:
+        return False  # "More stories like this:" heads what follows
     if len(prev) > width + 3:  # longer than the wrap width: not a wrapped line
         return False
-    if len(prev) >= width // 2 and line.lstrip()[:1].islower() and not prev.endswith((".", "!", "?", ":")):
+    mid_clause = not prev.endswith((".", "!", "?", ":", '"', "”"))
+    if len(prev) >= width // 2 and mid_clause and (breaks or line.lstrip()[:1].islower()):
         return True  # mid-sentence on both sides of the break
     return len(prev) + 1 + len(_first_word(line)) > width - SLACK
 
@@ -97,13 +113,16 @@ def unwrap(text: str) -> str:
         return text
     indents = Counter(_indent(line) for line in lines if len(line.split()) >= MIN_PROSE_WORDS)
     base_indent = min(indents, key=lambda i: (-indents[i], i)) if indents else 0
+    breaks = _blank_lines_break(lines)
     paragraphs: list[list[str]] = []
     sizes: list[int] = []
     previous = ""
     for line in lines:
         if not line.strip():
-            continue  # blank lines say nothing in a wrapped text: some put one after every line
-        if paragraphs and _continues(previous, line, width, base_indent) and sizes[-1] < MAX_PARAGRAPH:
+            if breaks:
+                previous = ""
+            continue  # blank lines say nothing when a text puts one after every line
+        if paragraphs and _continues(previous, line, width, base_indent, breaks) and sizes[-1] < MAX_PARAGRAPH:
             paragraphs[-1].append(line.strip())
             sizes[-1] += len(line)
         else:
