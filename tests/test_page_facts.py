@@ -740,6 +740,12 @@ def test_a_bio_after_the_story_is_chrome(bio: str) -> None:
         "How electric cranes are cutting port emissions. Download the free white paper.",
         "Listen to Harbour Hour every Saturday from 7am on Coast Radio 96.4 FM.",
         "This story was automatically aggregated from the publisher's feed.",
+        "This is an automatically generated summary. Read the full story on the publisher's website.",
+        "The Harbour Letter is reader-supported. Paid subscribers get the monthly data digest.",
+        "Harbour Local is run by volunteers and funded by readers.",
+        "If you value local news, become a member from £3 a month.",
+        "Media releases are correct at the time of publication.",
+        "Our journalists write every story you read on this site.",
     ],
 )
 def test_more_promotions_and_notices_are_chrome(paragraph: str) -> None:
@@ -770,3 +776,14 @@ def test_a_last_paragraph_after_one_advertisement_line_is_kept() -> None:
     closing = "The board meets again on Tuesday to set the dredging timetable."
     doc = page(f"{HEADLINE}\nBy Ana Ruiz\n\n{BODY}\n\nAdvertisement\n\n{closing}")
     assert closing in doc.text
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The sailing club is funded by its members and a grant from the harbour board.",
+        "The figures were correct at the end of March, the board said.",
+    ],
+)
+def test_news_about_funding_and_figures_is_kept(sentence: str) -> None:
+    assert sentence[:40] in with_paragraph(sentence).text
