@@ -787,3 +787,73 @@ def test_a_last_paragraph_after_one_advertisement_line_is_kept() -> None:
 )
 def test_news_about_funding_and_figures_is_kept(sentence: str) -> None:
     assert sentence[:40] in with_paragraph(sentence).text
+
+
+def test_an_update_time_marked_by_its_class_is_not_the_date_printed_beside_it() -> None:
+    meta = (
+        '<p>By <span class="fn">Ana Ruiz</span> | <span class="updated">2024-09-27T10:02:11+03:00</span>'
+        "<span>September 26, 2024</span> | News | 0 Comments</p>"
+    )
+    html = f"<html><body><h1>{HEADLINE}</h1>{meta}" + "".join(f"<p>{p}</p>" for p in BODY.split("\n\n"))
+    assert page(html + "</body></html>", ".html").date == "2024-09-26"
+
+
+def test_a_related_list_inside_the_story_does_not_split_it() -> None:
+    paragraphs = BODY.split("\n\n")
+    more = [
+        f"Dredging contractor Ana Lopes said work on the {side} channel would take about {weeks} weeks, weather "
+        "allowing, and that crews would work at night so that the ferries and fishing boats could keep to their "
+        "usual times through the summer."
+        for side, weeks in (("eastern", 6), ("western", 8), ("northern", 5), ("southern", 7))
+    ]
+    text = (
+        f"Home | News | Metro\n\nMetro\n{HEADLINE}\nAna Ruiz, Harbour City\nJune 12, 2025\n\n"
+        + "\n\n".join(paragraphs)
+        + "\n\nRelated News\nFerry trips suspended as seas turn rough\nCouncil hires teachers for new term\n\n"
+        + "\n\n".join(more)
+        + "\n\nComments (3)"
+    )
+    doc = page(text)
+    assert doc.title == HEADLINE
+    assert doc.date == "2025-06-12"
+    assert paragraphs[0][:40] in doc.text and more[-1][:40] in doc.text
+
+
+def test_a_caption_credited_after_its_sentence_does_not_hide_the_headline() -> None:
+    caption = "Yellow dredger Marlin beside Harbour Road near Little Quay. Credit: Dr Ruth Penhale"
+    doc = page(f"Home / News / 2025\n\n{HEADLINE}\nPublished: 12 February 2025\n\n{caption}\n\n{BODY}")
+    assert doc.title == HEADLINE
+    assert "Credit: Dr Ruth Penhale" not in doc.text
+
+
+def test_teasers_of_other_stories_with_their_blurbs_are_chrome() -> None:
+    teasers = [
+        "Ferry operator confirms new route — The company says it has not yet set a timetable for the service.",
+        "Port authority lifts forecast again — Cargo volumes are tracking ahead of plan as trade recovers.",
+    ]
+    doc = page(f"{HEADLINE}\nBy Ana Ruiz\n\n{BODY}\n\nMore Harbour\n\n" + "\n\n".join(teasers))
+    assert not any(t[:30] in doc.text for t in teasers)
+
+
+def test_one_line_with_a_dash_inside_the_story_is_kept() -> None:
+    line = "The vote was close — Four members opposed the schedule and two abstained."
+    assert line[:30] in with_paragraph(line).text
+
+
+@pytest.mark.parametrize(
+    "paragraph",
+    [
+        "For more weather updates, tune in to Harbour Weather at 5:30 a.m. on Channel 27.",
+        "Harbour Business is an independent news service. Nothing in this article is financial advice.",
+    ],
+)
+def test_programme_promotions_and_advice_disclaimers_are_chrome(paragraph: str) -> None:
+    doc = with_paragraph(paragraph)
+    assert paragraph[:30] not in doc.text
+    assert LAST_PARAGRAPH[:40] in doc.text
+
+
+def test_a_last_paragraph_signed_off_by_the_outlet_is_kept() -> None:
+    closing = "The board will meet again on Tuesday to set a timetable for the dredging work. — HB News"
+    doc = page(f"{HEADLINE}\nBy Ana Ruiz\n\n{BODY}\n\n{closing}\n\nTags: harbour, dredging")
+    assert "set a timetable for the dredging work" in doc.text

@@ -1,10 +1,11 @@
 """Ingestion on the page-shape development set (tests/fixtures/pages/), gated on the floors it meets.
 
 The tuning splits are what the rules were written from; the held-out splits (`heldout/`, `final/` ...
-`final9/`) were written by helpers who never saw the code, and no rule was tuned on their misses. The
-later ones were each read once, after the round they measure (`final6/` after the seventh, `final7/`
-after the eighth, `final8/` and `final9/` after the ninth). Their floors are what they measured
-(docs/quality.md has the history); raise them, never lower them.
+`final13/`) were written by helpers who never saw the code, and no rule was tuned on their misses. The
+later ones were each read once, after the round they measure (`final8/` and `final9/` after the ninth,
+`final10/` and `final11/` after the tenth, `final12/` after the eleventh, `final13/` after the twelfth);
+`final12/`'s one wrong date was then looked at and fixed (tests/fixtures/pages/README.md). Their floors
+are what they measured (docs/quality.md has the history); raise them, never lower them.
 """
 
 from __future__ import annotations
@@ -25,11 +26,12 @@ FLOORS = {
     "tune5": (1.0, 1.0, 0.85, 1.0, 0.0),
     "tune6": (1.0, 0.95, 0.85, 1.0, 0.01),
     "tune7": (1.0, 1.0, 0.8, 0.98, 0.026),
-    "tune8": (1.0, 0.95, 0.9, 1.0, 0.031),
+    "tune8": (1.0, 0.95, 0.9, 1.0, 0.011),
     "tune9": (1.0, 0.95, 0.9, 0.96, 0.031),
     "tune10": (1.0, 0.9, 0.95, 0.98, 0.011),
     "tune11": (1.0, 0.95, 0.75, 1.0, 0.0),
     "tune12": (0.94, 1.0, 0.95, 1.0, 0.011),
+    "tune13": (1.0, 0.95, 0.8, 1.0, 0.0),
     "heldout": (0.85, 0.68, 1.0, 1.0, 0.016),
     "final": (1.0, 0.81, 0.875, 0.979, 0.033),
     "final2": (0.93, 0.83, 0.88, 0.98, 0.0),
@@ -41,7 +43,8 @@ FLOORS = {
     "final8": (0.94, 0.75, 0.8, 1.0, 0.106),
     "final9": (0.88, 0.8, 1.0, 0.983, 0.147),
     "final10": (0.88, 0.8, 0.8, 1.0, 0.064),
-    "final11": (0.94, 0.85, 0.95, 1.0, 0.075),
+    "final11": (0.94, 0.85, 0.95, 1.0, 0.065),
+    "final12": (0.82, 0.85, 0.9, 1.0, 0.119),
 }
 
 

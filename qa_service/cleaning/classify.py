@@ -27,6 +27,7 @@ from .rules import Rules
 from .units import Unit
 
 MAX_GAP = 6  # non-prose units that may stand between two paragraphs of one article
+INLINE_LIST = 6  # a section end and the headlines under it, inside a story
 ICON_ONLY = re.compile(r"^[\W_]{1,3}$")
 
 
@@ -106,6 +107,24 @@ def _drop_teaser_cards(units: list[Unit]) -> None:
                     for k in range(j, i):
                         units[k].role = "chrome"
                     break
+
+
+TEASER = re.compile(r"^(?P<head>[A-Z0-9‘'\"][^.!?]{10,120}?)\s+[—–-]\s+(?=[A-Z])(?P<blurb>.*[.!?])$")
+
+
+def _drop_teaser_lines(units: list[Unit]) -> None:
+    """Two or more lines in a row shaped "Other story's headline — its one-sentence blurb" are a list of
+    teasers, not the story."""
+    shaped = [bool(u.role == "prose" and TEASER.match(u.text) and u.words <= 45) for u in units]
+    i = 0
+    while i < len(units):
+        j = i
+        while j < len(units) and shaped[j]:
+            j += 1
+        if j - i >= 2:
+            for unit in units[i:j]:
+                unit.role = "chrome"
+        i = max(j, i + 1)
 
 
 def _drop_repeated_prose(units: list[Unit]) -> None:
@@ -189,13 +208,18 @@ def layout(units: list[Unit], rules: Rules) -> Layout:
     for unit in units:
         unit.role = unit.role or _initial_role(unit, rules)
     _drop_teaser_cards(units)
+    _drop_teaser_lines(units)
     _drop_repeated_prose(units)
     _drop_pull_quotes(units)
     _comment_threads(units, rules)
     runs = _runs(units)
     if not runs:
         return Layout(len(units), len(units))
-    first, last, _ = max(runs, key=lambda run: run[2])
+    best = max(runs, key=lambda run: run[2])
+    first, last, _ = best
+    previous = runs[runs.index(best) - 1] if runs.index(best) > 0 else None
+    if previous and _split_by_inline_list(units, previous, first):
+        first = previous[0]
     first = _past_standfirst(units, first, last)
     last = _before_trailing_notice(units, first, last)
     # Short sentences and list items just before the first paragraph belong to it ("WASHINGTON --").
@@ -208,6 +232,17 @@ def layout(units: list[Unit], rules: Rules) -> Layout:
     ):
         end += 1
     return Layout(first, end)
+
+
+def _split_by_inline_list(units: list[Unit], previous: tuple[int, int, int], first: int) -> bool:
+    """A "Related News" list inside the story: the run above it opens right under the byline or date
+    and the list is short, so both runs are the article."""
+    gap = units[previous[1] + 1 : first]
+    if len(gap) > INLINE_LIST or not any(u.role == "end" for u in gap):
+        return False
+    above = units[max(0, previous[0] - 3) : previous[0]]
+    paragraphs = sum(u.role == "prose" for u in units[previous[0] : previous[1] + 1])
+    return any(u.role == "meta" for u in above) and paragraphs >= 2
 
 
 def _past_standfirst(units: list[Unit], first: int, last: int) -> int:

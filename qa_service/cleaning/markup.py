@@ -230,6 +230,17 @@ def _visible(element) -> bool:
     return not (element.get("hidden") is not None or "display:none" in style or element.get("aria-hidden") == "true")
 
 
+def _microformat_label(element) -> str | None:
+    """hAtom's and h-entry's `class="updated"` / `"published"` say what the date inside is; themes print
+    both, often run together ("2024-09-27T10:02+03:00September 26, 2024"), so the label is written out."""
+    classes = set((element.get("class") or "").split())
+    if classes & {"updated", "dt-updated"}:
+        return "Updated:"
+    if classes & {"published", "dt-published"}:
+        return "Published:"
+    return None
+
+
 def _render(root) -> list[Block]:
     """Visible text in reading order: a block per block-level element, link text counted per block."""
     blocks: list[Block] = []
@@ -256,6 +267,9 @@ def _render(root) -> list[Block]:
             if element.tail:
                 current["parts"].append(element.tail)
             return
+        mark = _microformat_label(element)
+        if mark:
+            current["parts"].append(f" {mark} ")
         link = in_link or tag == "a"
         if tag == "a" and element.get("href"):
             current["links"].append(element.get("href"))
@@ -265,6 +279,8 @@ def _render(root) -> list[Block]:
                 current["link_chars"] += len(element.text.strip())
         for child in element:
             walk(child, link)
+        if mark:
+            current["parts"].append(" ")
         if block:
             flush()
         if element.tail:

@@ -14,9 +14,11 @@ from ..lexicon import load_lexicon
 from .markup import Block
 
 TERMINAL = tuple(".!?…;\"”’')")
-# An agency's sign-off after the last sentence: "... in the House. PTI KRS ANV", "... said. jk/ah".
+# An agency's sign-off after the last sentence: "... in the House. PTI KRS ANV", "... said. jk/ah",
+# "... two days. — BB News".
 SIGN_OFF = re.compile(
     r"[.!?…\"”’')]\s+(?:[A-Z]{2,5}|[a-z]{1,3}/[a-z]{1,3})(?:\s+(?:[A-Z]{2,5}|[a-z]{1,3}/[a-z]{1,3})){0,3}$"
+    r"|[.!?…\"”’')]\s+[—–-]{1,2}\s*[A-Z][\w.&]*(?:\s+[A-Z][\w.&]*){0,3}$"  # "... two days. — BB News"
 )
 BULLET = re.compile(r"^(?:[•·▪◦‣*–-]|\d{1,2}[.)])\s")
 DATED_ENDING = re.compile(r"[^\W\d_]\s+\((?=[^()]*\d)[^()]*\b(?:19|20)\d{2}\)$")  # "... supply tightens (Jun 11, 2025)"
