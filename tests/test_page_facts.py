@@ -857,3 +857,10 @@ def test_a_last_paragraph_signed_off_by_the_outlet_is_kept() -> None:
     closing = "The board will meet again on Tuesday to set a timetable for the dredging work. — HB News"
     doc = page(f"{HEADLINE}\nBy Ana Ruiz\n\n{BODY}\n\n{closing}\n\nTags: harbour, dredging")
     assert "set a timetable for the dredging work" in doc.text
+
+
+@pytest.mark.parametrize("phrase", ["this Saturday", "next Saturday", "every Saturday"])
+def test_a_weekday_the_story_looks_ahead_to_settles_no_numeric_date(phrase: str) -> None:
+    body = BODY.replace("from next month.", f"from next month. The first work day is {phrase} from 9 to noon.")
+    doc = page(f"{HEADLINE}\nPosted 04/05/2025 by Harbour Notes\n\n{body}")
+    assert doc.date is None  # 5 April 2025 was a Saturday, but the story names another Saturday than its own

@@ -59,6 +59,8 @@ WEEKDAY_BESIDE = re.compile(
     r"\b(" + "|".join(d[:3] for d in WEEKDAYS) + r")[a-z]{0,6}\.?,?\s*$", re.I
 )  # "Monday, " just before the date
 WEEKDAY_WORD = re.compile(r"\b(" + "|".join(WEEKDAYS) + r")\b", re.I)
+# "this Saturday", "next Friday", "every Tuesday", "last Monday": another day than the story's own.
+OTHER_DAY = re.compile(r"\b(this|next|coming|every|each|last|first|second|third|fourth|until|by|from)\s+$", re.I)
 
 
 @dataclass(frozen=True)
@@ -161,7 +163,11 @@ def collect_evidence(body: str, url: str | None, lexicon: Lexicon | None = None)
     lexicon = lexicon or load_lexicon()
     evidence = DateEvidence()
     lower = body.lower()
-    evidence.weekdays.update(m.group(1).lower() for m in WEEKDAY_WORD.finditer(body))
+    evidence.weekdays.update(
+        m.group(1).lower()
+        for m in WEEKDAY_WORD.finditer(body)
+        if not OTHER_DAY.search(body[max(0, m.start() - 12) : m.start()])
+    )
     for readings, written, _, sep in parse_dates(body, default_year=2000):
         if sep and len(set(readings)) == 1 and sep != ".":
             (only,) = set(readings)
