@@ -864,3 +864,36 @@ def test_a_weekday_the_story_looks_ahead_to_settles_no_numeric_date(phrase: str)
     body = BODY.replace("from next month.", f"from next month. The first work day is {phrase} from 9 to noon.")
     doc = page(f"{HEADLINE}\nPosted 04/05/2025 by Harbour Notes\n\n{body}")
     assert doc.date is None  # 5 April 2025 was a Saturday, but the story names another Saturday than its own
+
+
+@pytest.mark.parametrize(
+    ("top", "bottom", "source"),
+    [
+        ("By Juliet Alcala (PNA)\n\n", "", "PNA"),
+        ("", " (PNA)", "PNA"),
+        ("The Canadian Press\n\n", "", "The Canadian Press"),
+        ("", "\n\nThis report by The Canadian Press was first published March 15, 2025.", "The Canadian Press"),
+        ("Ghana News Agency (GNA) · 3 hours ago · 2 min read\n\n", "", "GNA"),
+        ("", "", "GNA"),
+    ],
+)
+def test_an_agency_named_by_its_byline_trailer_or_dateline_is_the_source(top, bottom, source) -> None:
+    body = BODY if top or bottom else "Accra, June 3, GNA – " + BODY
+    doc = page(f"{HEADLINE}\n{top}{body}{bottom}")
+    assert doc.source == source
+
+
+@pytest.mark.parametrize(
+    "paragraph",
+    [
+        "This fact-check was produced with support from the Harbour Trust fund.",
+        "Seen a claim you want checked? Send it to our WhatsApp tipline on 0700 555 118.",
+        "Harbour Notes runs on reader support.",
+        "Read the full story on the Harbour Agency website.",
+        "[Photo] Dock workers hold signs outside the harbour office on Monday.",
+    ],
+)
+def test_funding_notes_tiplines_and_photo_markers_are_chrome(paragraph: str) -> None:
+    doc = with_paragraph(paragraph)
+    assert paragraph[:30] not in doc.text
+    assert LAST_PARAGRAPH[:40] in doc.text

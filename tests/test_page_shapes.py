@@ -1,9 +1,10 @@
 """Ingestion on the page-shape development set (tests/fixtures/pages/), gated on the floors it meets.
 
 The tuning splits are what the rules were written from; the held-out splits (`heldout/`, `final/` ...
-`final13/`) were written by helpers who never saw the code, and no rule was tuned on their misses. The
+`final14/`) were written by helpers who never saw the code, and no rule was tuned on their misses. The
 later ones were each read once, after the round they measure (`final8/` and `final9/` after the ninth,
-`final10/` and `final11/` after the tenth, `final12/` after the eleventh, `final13/` after the twelfth);
+`final10/` and `final11/` after the tenth, `final12/` after the eleventh, `final13/` after the twelfth,
+`final14/` after the thirteenth);
 `final12/`'s and `final13/`'s one wrong date each was then looked at and fixed
 (tests/fixtures/pages/README.md). Their floors
 are what they measured (docs/quality.md has the history); raise them, never lower them.
@@ -33,20 +34,22 @@ FLOORS = {
     "tune11": (1.0, 0.95, 0.75, 1.0, 0.0),
     "tune12": (0.94, 1.0, 0.95, 1.0, 0.011),
     "tune13": (1.0, 0.95, 0.8, 1.0, 0.0),
-    "heldout": (0.85, 0.68, 1.0, 1.0, 0.016),
-    "final": (1.0, 0.81, 0.875, 0.979, 0.033),
-    "final2": (0.93, 0.83, 0.88, 0.98, 0.0),
+    "tune14": (0.88, 0.95, 0.9, 1.0, 0.011),
+    "heldout": (0.85, 0.75, 1.0, 1.0, 0.016),
+    "final": (1.0, 0.81, 0.875, 1.0, 0.033),
+    "final2": (0.93, 0.83, 0.88, 1.0, 0.0),
     "final3": (1.0, 0.87, 0.81, 0.979, 0.035),
-    "final4": (1.0, 0.93, 0.81, 1.0, 0.082),
-    "final5": (0.85, 0.81, 0.81, 1.0, 0.046),
+    "final4": (1.0, 0.93, 0.81, 1.0, 0.065),
+    "final5": (0.85, 0.81, 0.81, 1.0, 0.031),
     "final6": (1.0, 0.75, 0.87, 1.0, 0.062),
-    "final7": (0.94, 0.8, 0.75, 1.0, 0.045),
-    "final8": (0.94, 0.75, 0.8, 1.0, 0.106),
-    "final9": (0.88, 0.8, 1.0, 0.983, 0.147),
+    "final7": (0.94, 0.85, 0.75, 1.0, 0.045),
+    "final8": (0.94, 0.75, 0.8, 1.0, 0.096),
+    "final9": (0.94, 0.85, 1.0, 0.983, 0.123),
     "final10": (0.88, 0.8, 0.8, 1.0, 0.064),
     "final11": (0.94, 0.85, 0.95, 1.0, 0.065),
-    "final12": (0.82, 0.85, 0.9, 1.0, 0.119),
+    "final12": (0.82, 0.85, 0.9, 1.0, 0.109),
     "final13": (1.0, 0.85, 0.85, 1.0, 0.061),
+    "final14": (1.0, 0.7, 0.85, 0.983, 0.065),
 }
 
 

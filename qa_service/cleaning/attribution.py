@@ -25,6 +25,8 @@ LEGAL_SUFFIX = re.compile(
     re.I,
 )
 MASTHEAD_LINES = 8
+HEADER_LINES = 6  # lines above the story where a byline stands
+TRAILER = re.compile(r"\((?P<agency>[A-Z]{2,6})\)\s*$")  # an agency's initials closing a byline or the story
 MIN_VOTES = 2  # one masthead guess alone is not enough to name an outlet
 URL_LINE = re.compile(
     r"^(?:source|original(?:ly)? (?:at|from)|canonical|url|link|read (?:it|more) at)\s*:?\s*(https?://\S+)$", re.I
@@ -53,13 +55,24 @@ def wire_of(units: list[Unit], body: list[Unit], rules: Rules, lexicon: Lexicon)
             name = lexicon.wire_name(match.group("agency"))
             if name:
                 return name
-    for unit in units:
+    trailer = TRAILER.search(body[-1].text) if body else None  # "... stranded. (PNA)"
+    if trailer and lexicon.wire_name(trailer.group("agency")):
+        return lexicon.wire_name(trailer.group("agency"))
+    first_body = next((i for i, unit in enumerate(units) if unit.role == "body"), len(units))
+    for i, unit in enumerate(units):
         if unit.role == "body":
             continue
         byline = rules.byline(unit.text)
         agency = _agency_in(byline.group("author"), lexicon) if byline else None
-        if unit.role == "meta" and not agency:  # "World News | Agence France-Presse | Updated: ..."
-            agency = next(filter(None, (lexicon.wire_name(part) for part in re.split(r"\s+[|•·]\s+", unit.text))), None)
+        if byline and not agency:  # "By Juliet Alcala (PNA)"
+            behind = TRAILER.search(byline.group("author"))
+            agency = lexicon.wire_name(behind.group("agency")) if behind else None
+        header = 0 < first_body - i <= HEADER_LINES
+        if (unit.role == "meta" or header) and not agency:  # "World News | Agence France-Presse | Updated: ..."
+            parts = re.split(r"\s+[|•·]\s+", unit.text)
+            agency = next(filter(None, (lexicon.wire_name(re.sub(r"\s*\([^()]*\)$", "", p)) for p in parts)), None)
+        if not agency and header and unit.role != "chrome":
+            agency = lexicon.wire_name(unit.text)  # the agency alone on the byline's line: "The Canadian Press"
         if agency:
             return agency  # "By Reuters News Service", "By AFP Staff"
         match = rules.wire_credit(unit.text)

@@ -267,7 +267,9 @@ def _before_trailing_notice(units: list[Unit], first: int, last: int) -> int:
     before = prose[-2]
     if sum(_listed_story(u) for u in units[before + 1 : last]) >= 2:
         return before
-    for k in range(len(prose) - 1, max(len(prose) - 3, 2), -1):  # a tail of one or two short paragraphs
+    for k in (len(prose) - 1, len(prose) - 2):  # a tail of one or two short paragraphs, three or more above
+        if k < 3:
+            break
         gap = units[prose[k - 1] + 1 : prose[k]]
         tail = [units[i] for i in prose[k:]]
         if sum(u.role == "chrome" for u in gap) >= 3 and sum(u.words for u in tail) <= 60:

@@ -21,7 +21,7 @@ SIGN_OFF = re.compile(
     r"|[.!?…\"”’')]\s+[—–-]{1,2}\s*[A-Z][\w.&]*(?:\s+[A-Z][\w.&]*){0,3}$"  # "... two days. — BB News"
 )
 BULLET = re.compile(r"^(?:[•·▪◦‣*–-]|\d{1,2}[.)])\s")
-DATED_ENDING = re.compile(r"[^\W\d_]\s+\((?=[^()]*\d)[^()]*\b(?:19|20)\d{2}\)$")  # "... supply tightens (Jun 11, 2025)"
+DATED_ENDING = re.compile(r"[^\W\d_]\s+\([^()]*\b(?:19|20)\d{2}\)$")  # "... supply tightens (Jun 11, 2025)"
 WORD = re.compile(r"[^\W\d_][\w'’-]*", re.UNICODE)
 
 
