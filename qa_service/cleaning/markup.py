@@ -230,15 +230,21 @@ def _visible(element) -> bool:
     return not (element.get("hidden") is not None or "display:none" in style or element.get("aria-hidden") == "true")
 
 
-def _microformat_label(element) -> str | None:
-    """hAtom's and h-entry's `class="updated"` / `"published"` say what the date inside is; themes print
-    both, often run together ("2024-09-27T10:02+03:00September 26, 2024"), so the label is written out."""
+def _microformat(element) -> str | None:
+    """ "published" or "updated" when hAtom's or h-entry's class says what the date inside the element is."""
     classes = set((element.get("class") or "").split())
     if classes & {"updated", "dt-updated"}:
-        return "Updated:"
+        return "updated"
     if classes & {"published", "dt-published"}:
-        return "Published:"
+        return "published"
     return None
+
+
+def _microformat_label(element) -> str | None:
+    """Themes print both microformat dates, often run together ("2024-09-27T10:02+03:00September 26,
+    2024"), so the label the class states is written out before the text."""
+    key = _microformat(element)
+    return f"{key.capitalize()}:" if key else None
 
 
 def _render(root) -> list[Block]:
@@ -318,16 +324,13 @@ def _meta(root) -> dict[str, list[str]]:
     for tag in root.xpath("//*[@itemprop] | //abbr[@title]"):
         # microdata (`itemprop="datePublished"`) on any element, and hAtom's `<abbr class="published"
         # title="2025-02-05T21:14">`: the value stands in an attribute, the text is for people
-        prop, classes = (tag.get("itemprop") or "").lower(), (tag.get("class") or "").split()
         if tag.tag == "meta":
             continue
-        if prop == "datepublished" or (tag.tag == "abbr" and "published" in classes):
-            key = "published"
-        elif prop == "datemodified" or (tag.tag == "abbr" and "updated" in classes):
-            key = "updated"
-        else:
-            continue
-        add(key, tag.get("datetime") or tag.get("content") or (tag.get("title") if tag.tag == "abbr" else None))
+        prop = (tag.get("itemprop") or "").lower()
+        key = {"datepublished": "published", "datemodified": "updated"}.get(prop)
+        key = key or (_microformat(tag) if tag.tag == "abbr" else None)
+        if key:
+            add(key, tag.get("datetime") or tag.get("content") or (tag.get("title") if tag.tag == "abbr" else None))
     for script in root.iter("script"):
         if (script.get("type") or "").lower() == "application/ld+json":
             _json_ld(script.text or "", add)
